@@ -1,0 +1,187 @@
+import { z } from 'zod';
+
+// The environment of CONTRACT.md, Configuration, as one schema. Parsing happens once at start-up; a bad
+// value stops the process with one line naming the variable.
+
+const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+const minutesOf = (s: string): number => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+
+export interface TimeWindow {
+  /** minutes after local midnight */
+  start: number;
+  end: number;
+}
+
+export interface OfficeHours extends TimeWindow {
+  /** ISO weekdays, 1 = Monday … 7 = Sunday */
+  days: number[];
+}
+
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+const optionalString = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(z.string())
+  .optional()
+  .transform((s) => (s === '' ? undefined : s));
+
+const quietHours = z
+  .string()
+  .default('20:00-08:00')
+  .transform((s, ctx): TimeWindow | null => {
+    const v = s.trim();
+    if (v === '') return null;
+    const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(v);
+    if (!m || !hhmm.test(m[1]!) || !hhmm.test(m[2]!)) {
+      ctx.addIssue({ code: 'custom', message: `expected HH:MM-HH:MM or empty, got "${v}"` });
+      return z.NEVER;
+    }
+    return { start: minutesOf(m[1]!), end: minutesOf(m[2]!) };
+  });
+
+const officeHours = z
+  .string()
+  .default('Mon-Fri 08:00-16:00')
+  .transform((s, ctx): OfficeHours => {
+    const m = /^([A-Za-z]{3})(?:-([A-Za-z]{3}))?\s+(\d\d:\d\d)-(\d\d:\d\d)$/.exec(s.trim());
+    const from = m ? WEEKDAYS.indexOf(m[1]!.toLowerCase()) : -1;
+    const to = m ? (m[2] ? WEEKDAYS.indexOf(m[2].toLowerCase()) : from) : -1;
+    if (!m || from < 0 || to < 0 || !hhmm.test(m[3]!) || !hhmm.test(m[4]!)) {
+      ctx.addIssue({ code: 'custom', message: `expected like "Mon-Fri 08:00-16:00", got "${s}"` });
+      return z.NEVER;
+    }
+    const days: number[] = [];
+    for (let d = from; ; d = (d + 1) % 7) {
+      days.push(d + 1);
+      if (d === to) break;
+    }
+    return { days, start: minutesOf(m[3]!), end: minutesOf(m[4]!) };
+  });
+
+const timeZone = z
+  .string()
+  .default('Asia/Jakarta')
+  .refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'not an IANA time zone' },
+  );
+
+export const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+        .optional(),
+    ),
+    REDIS_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+        .optional(),
+    ),
+    WHATSAPP_API_URL: z.url().default('https://graph.facebook.com'),
+    WHATSAPP_API_VERSION: z
+      .string()
+      .regex(/^v\d+\.\d+$/, 'must look like v23.0')
+      .default('v23.0'),
+    WHATSAPP_PHONE_NUMBER_ID: optionalString,
+    WHATSAPP_ACCESS_TOKEN: optionalString,
+    WHATSAPP_APP_SECRET: optionalString,
+    WHATSAPP_VERIFY_TOKEN: optionalString,
+    WHATSAPP_MPS: z.coerce.number().int().min(1).max(1000).default(80),
+    DATA_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    BUSINESS_TZ: timeZone,
+    QUIET_HOURS: quietHours,
+    OFFICE_HOURS: officeHours,
+    DATA_DIR: z.string().min(1).default('./.data'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    WEBHOOK_SENDER_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+    API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  })
+  .superRefine((env, ctx) => {
+    if (env.WHATSAPP_ACCESS_TOKEN) {
+      for (const name of ['WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when a token is set' });
+      }
+    }
+    if (env.DATABASE_URL && !env.DATA_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['DATA_KEY'], message: 'required with DATABASE_URL' });
+    }
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  dataDir: string;
+  logLevel: string;
+  whatsapp: {
+    apiUrl: string;
+    apiVersion: string;
+    phoneNumberId?: string;
+    accessToken?: string;
+    appSecret?: string;
+    verifyToken?: string;
+    mps: number;
+  };
+  dataKey?: string;
+  adminApiKey?: string;
+  businessTz: string;
+  quietHours: TimeWindow | null;
+  officeHours: OfficeHours;
+  rateLimits: { webhookPerSenderPerMinute: number; apiPerMinute: number };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    whatsapp: {
+      apiUrl: e.WHATSAPP_API_URL.replace(/\/+$/, ''),
+      apiVersion: e.WHATSAPP_API_VERSION,
+      phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID,
+      accessToken: e.WHATSAPP_ACCESS_TOKEN,
+      appSecret: e.WHATSAPP_APP_SECRET,
+      verifyToken: e.WHATSAPP_VERIFY_TOKEN,
+      mps: e.WHATSAPP_MPS,
+    },
+    dataKey: e.DATA_KEY,
+    adminApiKey: e.ADMIN_API_KEY,
+    businessTz: e.BUSINESS_TZ,
+    quietHours: e.QUIET_HOURS,
+    officeHours: e.OFFICE_HOURS,
+    rateLimits: {
+      webhookPerSenderPerMinute: e.WEBHOOK_SENDER_RATE_PER_MINUTE,
+      apiPerMinute: e.API_RATE_PER_MINUTE,
+    },
+  };
+}

@@ -1,0 +1,275 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+// The one description of the tables. Migrations in migrations/ are generated from it by drizzle-kit and
+// serve both postgres-js and PGlite.
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const participants = pgTable(
+  'participants',
+  {
+    id: serial('id').primaryKey(),
+    kpj: text('kpj').notNull(),
+    name: text('name').notNull(),
+    /** the wa_id form of the registered phone: 628… */
+    waId: text('wa_id').notNull(),
+    /** HMAC-SHA256 of the birth date (YYYY-MM-DD) keyed by DATA_KEY; the date itself is never stored */
+    birthDateHash: text('birth_date_hash').notNull(),
+    category: text('category', { enum: ['BPU', 'PU'] }).notNull(),
+    language: text('language', { enum: ['id', 'en', 'jv'] }).notNull().default('id'),
+    /** current consent state, kept in the same transaction as each consents row (the ledger is the proof) */
+    optedOut: boolean('opted_out').notNull().default(false),
+    /** set when the Cloud API reports the number is not on WhatsApp (131026) */
+    whatsappUnreachableAt: timestamp('whatsapp_unreachable_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('participants_kpj_key').on(t.kpj),
+    index('participants_wa_id_idx').on(t.waId),
+    check('participants_kpj_format', sql`${t.kpj} ~ '^[0-9]{11}$'`),
+  ],
+);
+
+/**
+ * Whoever writes to us on WhatsApp, registered or not, keyed by wa_id or, for a sender known only by a
+ * business-scoped user id, by that BSUID. Holds the 24-hour customer-service window.
+ */
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: serial('id').primaryKey(),
+    /** wa_id ?? user_id: the key every message and handoff uses */
+    contactKey: text('contact_key').notNull(),
+    waId: text('wa_id'),
+    userId: text('user_id'),
+    profileName: text('profile_name'),
+    participantId: integer('participant_id').references(() => participants.id),
+    lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('contacts_contact_key_key').on(t.contactKey)],
+);
+
+export const bills = pgTable(
+  'bills',
+  {
+    id: serial('id').primaryKey(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    /** YYYY-MM */
+    period: text('period').notNull(),
+    /** integer rupiah */
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    dueDate: date('due_date', { mode: 'string' }).notNull(),
+    paymentCode: text('payment_code').notNull(),
+    /** when payments first covered the amount; null while unpaid */
+    paidAt: timestamp('paid_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('bills_participant_period_key').on(t.participantId, t.period),
+    index('bills_unpaid_due_idx')
+      .on(t.dueDate)
+      .where(sql`${t.paidAt} is null`),
+    check('bills_period_format', sql`${t.period} ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`),
+    check('bills_amount_positive', sql`${t.amount} > 0`),
+  ],
+);
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: serial('id').primaryKey(),
+    reference: text('reference').notNull(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    billId: integer('bill_id').references(() => bills.id),
+    period: text('period').notNull(),
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    paidAt: timestamp('paid_at', { withTimezone: true }).notNull(),
+    channel: text('channel').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('payments_reference_key').on(t.reference),
+    index('payments_participant_idx').on(t.participantId),
+    index('payments_bill_idx').on(t.billId),
+  ],
+);
+
+export const MESSAGE_STATUSES = [
+  'received',
+  'queued',
+  'sending',
+  'accepted',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'skipped',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** Both directions. Outbound rows exist from the moment a send is queued, so nothing is lost. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    contactKey: text('contact_key').notNull(),
+    participantId: integer('participant_id').references(() => participants.id),
+    /** null for an outbound message until the Cloud API accepts it */
+    wamid: text('wamid'),
+    /** text | interactive | template | button | image | … (unknown inbound types kept as given) */
+    type: text('type').notNull(),
+    /** the text a person reads: inbound text or caption, outbound text or interactive body */
+    text: text('text'),
+    /** inbound: quick-reply payload or interactive reply id */
+    replyId: text('reply_id'),
+    templateName: text('template_name'),
+    /** outbound: the Cloud API request body; inbound: the raw message object */
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: MESSAGE_STATUSES }).notNull(),
+    /** every status seen, in arrival order: [{status, at}] */
+    statusHistory: jsonb('status_history')
+      .$type<{ status: string; at: string }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    errorCode: integer('error_code'),
+    errorTitle: text('error_title'),
+    pricingCategory: text('pricing_category'),
+    pricingType: text('pricing_type'),
+    /** outbound: 'reply' (a conversation) or 'blast' (a campaign) */
+    priority: text('priority', { enum: ['reply', 'blast'] }),
+    attempts: integer('attempts').notNull().default(0),
+    /** outbound: a caller's key that makes enqueueing idempotent */
+    dedupeKey: text('dedupe_key'),
+    contextWamid: text('context_wamid'),
+    /** inbound: the Cloud API timestamp; outbound: when it was queued */
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    readAt: timestamp('read_at', { withTimezone: true }),
+    failedAt: timestamp('failed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('messages_wamid_key').on(t.wamid),
+    uniqueIndex('messages_dedupe_key').on(t.dedupeKey),
+    index('messages_contact_idx').on(t.contactKey, t.id),
+    index('messages_participant_idx').on(t.participantId, t.id),
+  ],
+);
+
+/**
+ * Every status webhook, once per (wamid, status): the durable record answered before 200, and the
+ * source for a message whose wamid was stored after its first status arrived.
+ */
+export const messageStatuses = pgTable(
+  'message_statuses',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    wamid: text('wamid').notNull(),
+    status: text('status').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    recipient: text('recipient').notNull(),
+    errorCode: integer('error_code'),
+    errorTitle: text('error_title'),
+    pricingCategory: text('pricing_category'),
+    pricingType: text('pricing_type'),
+    callbackData: text('callback_data'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('message_statuses_wamid_status_key').on(t.wamid, t.status)],
+);
+
+export const handoffs = pgTable(
+  'handoffs',
+  {
+    id: serial('id').primaryKey(),
+    contactKey: text('contact_key').notNull(),
+    participantId: integer('participant_id').references(() => participants.id),
+    status: text('status', { enum: ['waiting', 'assigned', 'resolved'] })
+      .notNull()
+      .default('waiting'),
+    reason: text('reason').notNull(),
+    assignedTo: text('assigned_to'),
+    assignedAt: timestamp('assigned_at', { withTimezone: true }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // one open handoff per contact
+    uniqueIndex('handoffs_open_contact_key')
+      .on(t.contactKey)
+      .where(sql`${t.status} <> 'resolved'`),
+    index('handoffs_status_idx').on(t.status, t.createdAt),
+  ],
+);
+
+/** The consent ledger: every opt-in and opt-out, with time, source and the wording shown. */
+export const consents = pgTable(
+  'consents',
+  {
+    id: serial('id').primaryKey(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    contactKey: text('contact_key'),
+    action: text('action', { enum: ['opt_in', 'opt_out'] }).notNull(),
+    /** e.g. whatsapp_keyword, template_button, api, import */
+    source: text('source').notNull(),
+    wording: text('wording'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('consents_participant_idx').on(t.participantId, t.createdAt)],
+);
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['admin', 'agent'] }).notNull(),
+    /** SHA-256 of the key: keys are 256 random bits, so a fast hash is enough and lookups stay O(1) */
+    keyHash: text('key_hash').notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('api_keys_name_key').on(t.name), uniqueIndex('api_keys_key_hash_key').on(t.keyHash)],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** who: 'key:<name>', 'participant:<kpj>', 'contact:<masked>', 'system' */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subject: text('subject'),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('audit_log_created_idx').on(t.createdAt)],
+);
