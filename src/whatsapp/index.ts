@@ -1,0 +1,52 @@
+export { BSUID_PATTERN, isBsuid } from './bsuid.js';
+export {
+  type CloudApiClient,
+  type CloudApiClientOptions,
+  createCloudApiClient,
+  type MarkReadOutcome,
+  type SendOutcome,
+} from './client.js';
+export {
+  type CloudApiFailure,
+  classifyFailure,
+  type FailureInput,
+  type FailureKind,
+  isPairRateLimit,
+  PAIR_RATE_LIMIT_CODE,
+  RETRYABLE_CODES,
+  WINDOW_CLOSED_CODE,
+} from './errors.js';
+export {
+  type DeliveryStatus,
+  envelopeSchema as webhookEnvelopeSchema,
+  type InboundMessage,
+  type ParsedWebhook,
+  type ParseResult,
+  parseWebhook,
+  type ReplyKind,
+  STATUS_VALUES,
+  type StatusUpdate,
+  type WebhookError,
+} from './inbound.js';
+export { maskPhone } from './mask.js';
+export {
+  type Addressee,
+  type ButtonSpec,
+  buttonMessage,
+  type InteractiveBody,
+  LIMITS,
+  type ListSpec,
+  listMessage,
+  type MarkReadBody,
+  MessageLimitError,
+  markReadBody,
+  type OutboundBody,
+  type TemplateBody,
+  type TemplateSpec,
+  type TextBody,
+  templateMessage,
+  textMessage,
+  withCallbackData,
+} from './messages.js';
+export { signBody, verifySignature } from './signature.js';
+export { createSimulatorClient, type SimulatorOptions } from './simulator.js';

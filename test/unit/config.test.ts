@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const production = {
+  DATABASE_URL: 'postgres://u@db:5432/tagih',
+  REDIS_URL: 'redis://cache:6379',
+  DATA_KEY: 'k'.repeat(32),
+  WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
+  WHATSAPP_ACCESS_TOKEN: 'EAAG-token',
+  WHATSAPP_APP_SECRET: 'app-secret',
+  WHATSAPP_VERIFY_TOKEN: 'verify-me',
+};
+
+const failure = (env: Record<string, string>): string => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+};
+
+describe('configuration', () => {
+  it('gives the documented defaults with an empty environment (embedded mode)', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      businessTz: 'Asia/Jakarta',
+      quietHours: { start: 20 * 60, end: 8 * 60 },
+      officeHours: { days: [1, 2, 3, 4, 5], start: 8 * 60, end: 16 * 60 },
+      whatsapp: { apiUrl: 'https://graph.facebook.com', apiVersion: 'v23.0', mps: 80 },
+    });
+  });
+
+  it('reads a full production environment', () => {
+    const config = loadConfig({ ...production, WHATSAPP_MPS: '250', PORT: '8080', QUIET_HOURS: '' });
+    expect(config.whatsapp).toMatchObject({ mps: 250, accessToken: 'EAAG-token', appSecret: 'app-secret' });
+    expect(config.port).toBe(8080);
+    expect(config.quietHours).toBeNull();
+  });
+
+  it('reads office hours that wrap past Sunday', () => {
+    expect(loadConfig({ OFFICE_HOURS: 'Sat-Mon 09:00-12:00' }).officeHours.days).toEqual([6, 7, 1]);
+  });
+
+  it.each([
+    [{ WHATSAPP_MPS: 'fast' }, 'WHATSAPP_MPS'],
+    [{ WHATSAPP_MPS: '0' }, 'WHATSAPP_MPS'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ BUSINESS_TZ: 'Mars/Olympus' }, 'BUSINESS_TZ'],
+    [{ QUIET_HOURS: '8pm-8am' }, 'QUIET_HOURS'],
+    [{ OFFICE_HOURS: 'weekdays' }, 'OFFICE_HOURS'],
+    [{ WHATSAPP_API_VERSION: '23' }, 'WHATSAPP_API_VERSION'],
+    [{ ...production, DATA_KEY: 'short' }, 'DATA_KEY'],
+    [{ ...production, DATA_KEY: '' }, 'DATA_KEY'],
+    [{ ...production, WHATSAPP_APP_SECRET: '' }, 'WHATSAPP_APP_SECRET'],
+    [{ ...production, WHATSAPP_VERIFY_TOKEN: '' }, 'WHATSAPP_VERIFY_TOKEN'],
+    [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
+  ])('refuses %o with one line naming %s', (env, variable) => {
+    const message = failure(env as Record<string, string>);
+    expect(message).toContain(variable);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+});
