@@ -1,0 +1,11 @@
+// The one door to the outbound room: every message to a participant goes through this queue and sender.
+export {
+  createOutbound,
+  DEFAULTS as OUTBOUND_DEFAULTS,
+  LIMIT_WINDOW_MS,
+  type Outbound,
+  type OutboundDeps,
+  type OutboundLogger,
+  type OutboundRequest,
+} from './outbound.js';
+export type { Depth, Priority } from './queue.js';

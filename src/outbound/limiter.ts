@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * The number's send budget: at most `limit` sends in any sliding window of `windowMs`.
+ *
+ * A sliding log, not fixed windows: fixed windows (BullMQ's own limiter) let `limit` through at the end
+ * of one window and `limit` more at the start of the next, twice the cap inside one second.
+ */
+export interface RateLimiter {
+  /** Takes one send slot: 0 when taken, else the ms until a slot may free up (nothing taken then). */
+  take(): Promise<number>;
+}
+
+/** In-process sliding log: a ring of the last `limit` send times, so a take is O(1) whatever the rate. */
+export class MemorySlidingLimiter implements RateLimiter {
+  private readonly log: Float64Array;
+  private head = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    // Monotonic by default: a wall clock stepped back by NTP would let a burst through.
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer: ${limit}`);
+    if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive: ${windowMs}`);
+    // -Infinity marks a slot never used, which is always outside the window.
+    this.log = new Float64Array(limit).fill(Number.NEGATIVE_INFINITY);
+  }
+
+  /** Synchronous core of `take`, for callers that must not yield (and for tests with a fake clock). */
+  tryTake(): number {
+    const now = this.clock();
+    // The ring holds the last `limit` sends oldest-first from `head`: a new one fits only once the
+    // oldest has left the window, which is exactly "fewer than `limit` sends in (now - window, now]".
+    const wait = this.log[this.head]! + this.windowMs - now;
+    if (wait > 0) return Math.max(1, Math.ceil(wait));
+    this.log[this.head] = now;
+    this.head = (this.head + 1) % this.limit;
+    return 0;
+  }
+
+  take(): Promise<number> {
+    return Promise.resolve(this.tryTake());
+  }
+}
+
+// One clock for every process: Redis' own TIME, so that hosts whose clocks disagree still share one log.
+// Scores are microseconds; string.format('%.0f') because Lua 5.1 prints numbers with 14 significant
+// digits, and a 16-digit timestamp would be rounded when passed to a Redis command.
+const TAKE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+  return 0
+end
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+return math.max(1, math.ceil((oldest + window - now) / 1000))
+`;
+
+interface RedisWithTake extends Redis {
+  outboundSlidingTake(key: string, limit: number, windowUs: number, member: string): Promise<number>;
+}
+
+/** The same sliding log shared by every process on one Redis: one EVALSHA per take. */
+export class RedisSlidingLimiter implements RateLimiter {
+  private readonly redis: RedisWithTake;
+  // Members must be unique per send: two processes can take within the same microsecond.
+  private readonly tag = randomBytes(6).toString('hex');
+  private seq = 0;
+
+  constructor(
+    redis: Redis,
+    private readonly key: string,
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer: ${limit}`);
+    if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive: ${windowMs}`);
+    if (!('outboundSlidingTake' in redis)) {
+      redis.defineCommand('outboundSlidingTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
+    }
+    this.redis = redis as RedisWithTake;
+  }
+
+  async take(): Promise<number> {
+    this.seq = (this.seq + 1) % Number.MAX_SAFE_INTEGER;
+    const wait = await this.redis.outboundSlidingTake(
+      this.key,
+      this.limit,
+      Math.round(this.windowMs * 1000),
+      `${this.tag}:${this.seq}`,
+    );
+    return Number(wait);
+  }
+}

@@ -1,0 +1,429 @@
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
+import { type Logger, pino } from 'pino';
+import { contacts, type Db, messages } from '../db/index.js';
+import { callbackDataFor, reconcileStatuses } from '../messages/index.js';
+import type { Metrics } from '../metrics.js';
+import {
+  type CloudApiClient,
+  type CloudApiFailure,
+  maskPhone,
+  type OutboundBody,
+  WINDOW_CLOSED_CODE,
+  withCallbackData,
+} from '../whatsapp/index.js';
+import { backoffDelay } from './backoff.js';
+import { createBullQueue } from './bullmq-queue.js';
+import { SlotGate } from './gate.js';
+import { MemorySlidingLimiter, type RateLimiter, RedisSlidingLimiter } from './limiter.js';
+import { MemoryJobQueue } from './memory-queue.js';
+import {
+  type Depth,
+  FinalFailure,
+  type JobQueue,
+  type JobRun,
+  type Priority,
+  Released,
+  RetryLater,
+  type SendJob,
+} from './queue.js';
+
+export interface OutboundRequest {
+  /** wa_id (628…) or BSUID; the body already addresses it */
+  contactKey: string;
+  participantId?: number | null;
+  body: OutboundBody;
+  priority: Priority;
+  /** enqueueing twice with the same key creates one message and one send */
+  dedupeKey?: string;
+  delayMs?: number;
+  /** for the history view (messages.text / messages.template_name) */
+  text?: string | null;
+  templateName?: string | null;
+}
+
+export interface Outbound {
+  enqueue(req: OutboundRequest): Promise<{ messageId: number; duplicate: boolean }>;
+  /** Starts consuming (a process may enqueue without consuming), after sweeping unsent rows back in. */
+  start(): Promise<void>;
+  /** Graceful: stops taking jobs, lets in-flight sends finish and record, then releases connections. */
+  close(): Promise<void>;
+  depth(): Promise<Depth>;
+}
+
+export type OutboundLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export interface OutboundDeps {
+  db: Db;
+  client: CloudApiClient;
+  metrics?: Metrics;
+  log?: OutboundLogger;
+  /** WHATSAPP_MPS: the cap across every process sharing the Redis */
+  mps: number;
+  /** unset: in-process queue and limiter, for one process */
+  redis?: { url: string; prefix: string };
+  concurrency?: number;
+  retry?: { attempts: number; baseDelayMs: number };
+  now?: () => Date;
+}
+
+/** Internals the tests reach for; other rooms use only `Outbound`. */
+export interface OutboundInternals extends Outbound {
+  /** Gives these messages a job again, as the start-up sweep does, even if an old one finished. */
+  revive(jobs: SendJob[]): Promise<number>;
+  /** Rows found unsent and given a job again, by the sweep in start(). */
+  sweep(): Promise<number>;
+}
+
+const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
+const WINDOW_CLOSED_TITLE = 'window closed';
+
+/**
+ * The sliding window the limiter keeps: the cap's one second plus a guard. A slot is taken immediately
+ * before the request, but the Cloud API counts the request when it arrives, later by an amount that
+ * varies (event loop, HTTP client, network). 25 ms of guard absorbs that spread (measured: up to ~23 ms
+ * on a CPU-starved test box) at the cost of 2.5 % of the budget, so the cap holds as the Cloud API counts.
+ */
+export const LIMIT_WINDOW_MS = 1000 + 25;
+
+const UNSENT = ['queued', 'sending'] as const;
+/** How soon a reply waiting for the one before it looks again. */
+const ORDER_POLL_MS = 100;
+/** An earlier reply unsent for longer than this (stuck, or long retried) no longer holds the next back. */
+const ORDER_HORIZON_MINUTES = 15;
+const SWEEP_PAGE = 1000;
+/** Recording an acceptance is retried in-process: failing it would mean sending an accepted message again. */
+const RECORD_TRIES = 6;
+
+export const DEFAULTS = { concurrency: 16, retry: { attempts: 8, baseDelayMs: 1000 } } as const;
+
+export function createOutbound(deps: OutboundDeps): Outbound {
+  return createOutboundInternals(deps);
+}
+
+export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
+  const { db, client, metrics } = deps;
+  const log: OutboundLogger = deps.log ?? pino({ level: 'silent' });
+  const now = deps.now ?? (() => new Date());
+  const concurrency = deps.concurrency ?? DEFAULTS.concurrency;
+  const retry = deps.retry ?? DEFAULTS.retry;
+  if (!Number.isInteger(deps.mps) || deps.mps < 1)
+    throw new RangeError(`mps must be a positive integer: ${deps.mps}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency: ${concurrency}`);
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1)
+    throw new RangeError(`attempts: ${retry.attempts}`);
+  const backoff = (attemptsMade: number, err: unknown) => backoffDelay(attemptsMade, err, retry.baseDelayMs);
+
+  const onRedisError = (err: Error) => log.warn({ err: err.message }, 'outbound: redis error');
+  // The limiter is needed only by a consuming process: in Redis mode its connection opens in start().
+  let gate: SlotGate | undefined;
+  let limiterRedis: Redis | undefined;
+  const queue: JobQueue = deps.redis
+    ? createBullQueue({
+        url: deps.redis.url,
+        prefix: deps.redis.prefix,
+        concurrency,
+        attempts: retry.attempts,
+        backoff,
+        onError: onRedisError,
+      })
+    : new MemoryJobQueue({ concurrency, attempts: retry.attempts, backoff });
+
+  const count = (outcome: string, priority: Priority) => metrics?.sends.inc({ outcome, priority });
+
+  async function markFailed(id: number, code: number | null, title: string): Promise<void> {
+    await db
+      .update(messages)
+      .set({ status: 'failed', errorCode: code, errorTitle: title, failedAt: now() })
+      .where(and(eq(messages.id, id), inArray(messages.status, UNSENT)));
+  }
+
+  async function recordAccepted(id: number, wamid: string): Promise<void> {
+    let delay = 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A status webhook may have moved the row on already (found by its callback data): only an
+        // unsent row becomes 'accepted', and only its leftover error from a retried attempt is cleared.
+        const unsent = sql`${messages.status} in ('queued', 'sending')`;
+        await db
+          .update(messages)
+          .set({
+            wamid,
+            status: sql`case when ${unsent} then 'accepted' else ${messages.status} end`,
+            errorCode: sql`case when ${unsent} then null else ${messages.errorCode} end`,
+            errorTitle: sql`case when ${unsent} then null else ${messages.errorTitle} end`,
+          })
+          .where(eq(messages.id, id));
+        await reconcileStatuses(db, id, wamid);
+        return;
+      } catch (err) {
+        if (attempt >= RECORD_TRIES) throw err;
+        log.warn(
+          { messageId: id, attempt, err: errMessage(err) },
+          'outbound: recording an accepted send failed',
+        );
+        await sleep(delay);
+        delay *= 2;
+      }
+    }
+  }
+
+  async function process(run: JobRun): Promise<void> {
+    const [row] = await db
+      .select({
+        status: messages.status,
+        direction: messages.direction,
+        payload: messages.payload,
+        priority: messages.priority,
+        attempts: messages.attempts,
+        contactKey: messages.contactKey,
+        lastInboundAt: contacts.lastInboundAt,
+        earlierReplyUnsent: sql<boolean>`exists (
+          select 1 from ${messages} as earlier
+          where earlier.contact_key = ${messages.contactKey} and earlier.direction = 'out'
+            and earlier.priority = 'reply' and earlier.id < ${messages.id}
+            and earlier.status in ('queued', 'sending')
+            and earlier.created_at > now() - ${`${ORDER_HORIZON_MINUTES} minutes`}::interval)`,
+      })
+      .from(messages)
+      .leftJoin(contacts, eq(contacts.contactKey, messages.contactKey))
+      .where(eq(messages.id, run.messageId))
+      .limit(1);
+    // Accepted (or further), failed or skipped: this message is done, whatever ran this job again.
+    if (row?.direction !== 'out' || (row.status !== 'queued' && row.status !== 'sending')) return;
+    const id = run.messageId;
+    const priority: Priority = row.priority ?? run.priority;
+    const body = row.payload as OutboundBody;
+    const who = maskPhone(row.contactKey);
+
+    if (body.type !== 'template') {
+      const last = row.lastInboundAt?.getTime();
+      if (last === undefined || now().getTime() - last >= SERVICE_WINDOW_MS) {
+        await markFailed(id, WINDOW_CLOSED_CODE, WINDOW_CLOSED_TITLE);
+        count('window_closed', priority);
+        log.info(
+          { messageId: id, to: who },
+          'outbound: free-form message outside the 24-hour window, not sent',
+        );
+        throw new FinalFailure(WINDOW_CLOSED_TITLE);
+      }
+    }
+
+    // A conversation's bubbles go one after the other, each once the one before was accepted: sent side
+    // by side they could arrive out of order. Not for blasts, which must never hold a reply up.
+    if (priority === 'reply' && row.earlierReplyUnsent) {
+      throw new Released('an earlier reply to this contact is not sent yet', ORDER_POLL_MS);
+    }
+
+    // Claimed on the attempts seen: should two runs of one message ever overlap, only one sends.
+    const claimed = await db
+      .update(messages)
+      .set({ status: 'sending', attempts: sql`${messages.attempts} + 1` })
+      .where(and(eq(messages.id, id), inArray(messages.status, UNSENT), eq(messages.attempts, row.attempts)))
+      .returning({ attempts: messages.attempts });
+    if (claimed.length === 0) return;
+
+    // The slot is the last thing before the request, so the limiter counts the moment the Cloud API
+    // sees (the claim above is done by then, whatever the database's latency).
+    try {
+      await gate!.acquire(priority);
+    } catch (err) {
+      // Closing: the message goes back to the queue as it was, so its next run is no possible duplicate.
+      await db
+        .update(messages)
+        .set({ status: row.status, attempts: row.attempts })
+        .where(
+          and(eq(messages.id, id), eq(messages.status, 'sending'), eq(messages.attempts, row.attempts + 1)),
+        );
+      throw err;
+    }
+    if (row.status === 'sending') {
+      // The last attempt's answer was lost (a timeout, or a crash mid-send): it may have been accepted.
+      metrics?.possibleDuplicates.inc();
+      log.warn(
+        { messageId: id, to: who, attempt: claimed[0]!.attempts },
+        'outbound: re-sending after an unknown outcome',
+      );
+    }
+
+    const outcome = await client.send(body);
+    if (outcome.ok) {
+      try {
+        await recordAccepted(id, outcome.wamid);
+      } catch (err) {
+        // Not retried by the queue: the Cloud API has this message. The row stays 'sending', so a later
+        // sweep would send it again, counted as a possible duplicate.
+        log.error(
+          { messageId: id, wamid: outcome.wamid, err: errMessage(err) },
+          'outbound: accepted but not recorded',
+        );
+        throw new FinalFailure('accepted but not recorded');
+      }
+      count('accepted', priority);
+      return;
+    }
+
+    const f = outcome.failure;
+    metrics?.sendFailures.inc({ code: failureLabel(f) });
+    if (f.kind === 'retryable') {
+      count('retryable', priority);
+      if (run.attemptsMade + 1 >= run.attempts) {
+        await markFailed(id, f.code, f.title);
+        log.warn({ messageId: id, to: who, code: failureLabel(f) }, 'outbound: retries exhausted');
+        throw new FinalFailure(`retries exhausted: ${f.title}`);
+      }
+      // A timeout leaves the row 'sending': the Cloud API may have taken it, and the next attempt is then
+      // a possible duplicate. Any other failure is a clear "not sent", back to 'queued'.
+      await db
+        .update(messages)
+        .set({ status: f.timedOut ? 'sending' : 'queued', errorCode: f.code, errorTitle: f.title })
+        .where(and(eq(messages.id, id), inArray(messages.status, UNSENT)));
+      throw new RetryLater(f);
+    }
+    count(f.kind === 'window-closed' ? 'window_closed' : 'permanent', priority);
+    await markFailed(id, f.code ?? (f.kind === 'window-closed' ? WINDOW_CLOSED_CODE : null), f.title);
+    log.info({ messageId: id, to: who, code: failureLabel(f) }, 'outbound: send failed for good');
+    throw new FinalFailure(f.title);
+  }
+
+  async function processLogged(run: JobRun): Promise<void> {
+    try {
+      await process(run);
+    } catch (err) {
+      if (!(err instanceof Released || err instanceof FinalFailure || err instanceof RetryLater)) {
+        // A database or Redis hiccup: the queue retries the job like a retryable send.
+        log.error({ messageId: run.messageId, err: errMessage(err) }, 'outbound: send job failed');
+      }
+      throw err;
+    }
+  }
+
+  async function sweep(): Promise<number> {
+    let after = 0;
+    let revived = 0;
+    for (;;) {
+      const rows = await db
+        .select({ id: messages.id, priority: messages.priority })
+        .from(messages)
+        .where(and(eq(messages.direction, 'out'), inArray(messages.status, UNSENT), gt(messages.id, after)))
+        .orderBy(asc(messages.id))
+        .limit(SWEEP_PAGE);
+      if (rows.length === 0) break;
+      revived += await queue.revive(rows.map((r) => ({ messageId: r.id, priority: r.priority ?? 'blast' })));
+      after = rows[rows.length - 1]!.id;
+      if (rows.length < SWEEP_PAGE) break;
+    }
+    if (revived > 0) log.info({ revived }, 'outbound: unsent messages found without a job, queued again');
+    return revived;
+  }
+
+  let started: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+
+  return {
+    async enqueue(req) {
+      if (closing) throw new Error('outbound is closed');
+      if (req.priority !== 'reply' && req.priority !== 'blast')
+        throw new TypeError(`priority: ${req.priority}`);
+      const delayMs = req.delayMs ?? 0;
+      if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs: ${req.delayMs}`);
+
+      // The id is reserved first so that the stored body carries its callback data from the first moment:
+      // a status webhook can then find the row even before the wamid is stored.
+      const [reserved] = await db
+        .select({ id: sql<string>`nextval(pg_get_serial_sequence('messages', 'id'))` })
+        .from(sql`(select 1) as one`);
+      const id = Number(reserved!.id);
+      const inserted = await db
+        .insert(messages)
+        .values({
+          id,
+          direction: 'out',
+          contactKey: req.contactKey,
+          participantId: req.participantId ?? null,
+          type: req.body.type,
+          text: req.text ?? null,
+          templateName: req.templateName ?? null,
+          payload: withCallbackData(req.body, callbackDataFor(id)),
+          status: 'queued',
+          priority: req.priority,
+          dedupeKey: req.dedupeKey ?? null,
+          occurredAt: now(),
+        })
+        .onConflictDoNothing({ target: messages.dedupeKey })
+        .returning({ id: messages.id });
+
+      if (inserted.length > 0) {
+        await queue.add({ messageId: id, priority: req.priority, delayMs });
+        return { messageId: id, duplicate: false };
+      }
+
+      const [existing] = await db
+        .select({ id: messages.id, status: messages.status, priority: messages.priority })
+        .from(messages)
+        .where(eq(messages.dedupeKey, req.dedupeKey!))
+        .limit(1);
+      if (!existing) throw new Error('outbound: dedupe key conflict but no row found');
+      // Still queued: adding its job again is a no-op while the job lives, and heals an enqueue whose
+      // job add failed after its row was written.
+      if (existing.status === 'queued') {
+        await queue.add({ messageId: existing.id, priority: existing.priority ?? req.priority, delayMs });
+      }
+      return { messageId: existing.id, duplicate: true };
+    },
+
+    start() {
+      if (closing) return Promise.reject(new Error('outbound is closed'));
+      started ??= (async () => {
+        let limiter: RateLimiter;
+        if (deps.redis) {
+          limiterRedis = new Redis(deps.redis.url, { maxRetriesPerRequest: null });
+          limiterRedis.on('error', onRedisError);
+          const key = `${deps.redis.prefix}:outbound-send-log`;
+          limiter = new RedisSlidingLimiter(limiterRedis, key, deps.mps, LIMIT_WINDOW_MS);
+        } else {
+          limiter = new MemorySlidingLimiter(deps.mps, LIMIT_WINDOW_MS);
+        }
+        gate = new SlotGate(limiter, (err) =>
+          log.warn({ err: errMessage(err) }, 'outbound: rate limiter failed'),
+        );
+        await sweep();
+        await queue.start(processLogged);
+      })();
+      return started;
+    },
+
+    close() {
+      closing ??= (async () => {
+        await started?.catch(() => {});
+        // The queue stops fetching and waits for its running jobs; those still waiting for a slot are
+        // released back to the queue at once, and only sends already under way are waited for.
+        const stopped = queue.close();
+        gate?.close();
+        await stopped;
+        await limiterRedis?.quit().catch(() => {});
+      })();
+      return closing;
+    },
+
+    async depth() {
+      const d = await queue.depth();
+      metrics?.queueDepth.set({ state: 'waiting' }, d.waiting);
+      metrics?.queueDepth.set({ state: 'delayed' }, d.delayed);
+      metrics?.queueDepth.set({ state: 'active' }, d.active);
+      return d;
+    },
+
+    revive: (jobs) => queue.revive(jobs),
+    sweep,
+  };
+}
+
+function failureLabel(f: CloudApiFailure): string {
+  if (f.code != null) return String(f.code);
+  if (f.timedOut) return 'timeout';
+  return f.httpStatus ? `http_${f.httpStatus}` : 'network';
+}
+
+const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
