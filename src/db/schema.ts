@@ -32,7 +32,9 @@ export const participants = pgTable(
     /** HMAC-SHA256 of the birth date (YYYY-MM-DD) keyed by DATA_KEY; the date itself is never stored */
     birthDateHash: text('birth_date_hash').notNull(),
     category: text('category', { enum: ['BPU', 'PU'] }).notNull(),
-    language: text('language', { enum: ['id', 'en', 'jv'] }).notNull().default('id'),
+    language: text('language', { enum: ['id', 'en', 'jv'] })
+      .notNull()
+      .default('id'),
     /** current consent state, kept in the same transaction as each consents row (the ledger is the proof) */
     optedOut: boolean('opted_out').notNull().default(false),
     /** set when the Cloud API reports the number is not on WhatsApp (131026) */
@@ -61,11 +63,29 @@ export const contacts = pgTable(
     userId: text('user_id'),
     profileName: text('profile_name'),
     participantId: integer('participant_id').references(() => participants.id),
+    /** the language an unregistered sender chose; a participant's own language wins */
+    language: text('language', { enum: ['id', 'en', 'jv'] }),
     lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('contacts_contact_key_key').on(t.contactKey)],
 );
+
+/**
+ * Birth-date confirmations and failed tries, per sender (CONTRACT.md: a confirmation lasts 30 days for that
+ * number; three wrong answers lock bill disclosure for that number for a day). Linking a WhatsApp account
+ * to a KPJ has its own count and lock.
+ */
+export const verifications = pgTable('verifications', {
+  contactKey: text('contact_key').primaryKey(),
+  participantId: integer('participant_id').references(() => participants.id),
+  verifiedUntil: timestamp('verified_until', { withTimezone: true }),
+  failedAttempts: integer('failed_attempts').notNull().default(0),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  linkFailedAttempts: integer('link_failed_attempts').notNull().default(0),
+  linkLockedUntil: timestamp('link_locked_until', { withTimezone: true }),
+  updatedAt: updatedAt(),
+});
 
 export const bills = pgTable(
   'bills',
@@ -87,9 +107,7 @@ export const bills = pgTable(
   },
   (t) => [
     uniqueIndex('bills_participant_period_key').on(t.participantId, t.period),
-    index('bills_unpaid_due_idx')
-      .on(t.dueDate)
-      .where(sql`${t.paidAt} is null`),
+    index('bills_unpaid_due_idx').on(t.dueDate).where(sql`${t.paidAt} is null`),
     check('bills_period_format', sql`${t.period} ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`),
     check('bills_amount_positive', sql`${t.amount} > 0`),
   ],
@@ -165,6 +183,8 @@ export const messages = pgTable(
     /** outbound: a caller's key that makes enqueueing idempotent */
     dedupeKey: text('dedupe_key'),
     contextWamid: text('context_wamid'),
+    /** inbound: when the conversation engine finished with it; null while it waits its turn */
+    handledAt: timestamp('handled_at', { withTimezone: true }),
     /** inbound: the Cloud API timestamp; outbound: when it was queued */
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
@@ -178,6 +198,9 @@ export const messages = pgTable(
     uniqueIndex('messages_dedupe_key').on(t.dedupeKey),
     index('messages_contact_idx').on(t.contactKey, t.id),
     index('messages_participant_idx').on(t.participantId, t.id),
+    index('messages_unhandled_idx')
+      .on(t.contactKey, t.occurredAt, t.id)
+      .where(sql`${t.direction} = 'in' and ${t.handledAt} is null`),
   ],
 );
 
@@ -221,9 +244,7 @@ export const handoffs = pgTable(
   },
   (t) => [
     // one open handoff per contact
-    uniqueIndex('handoffs_open_contact_key')
-      .on(t.contactKey)
-      .where(sql`${t.status} <> 'resolved'`),
+    uniqueIndex('handoffs_open_contact_key').on(t.contactKey).where(sql`${t.status} <> 'resolved'`),
     index('handoffs_status_idx').on(t.status, t.createdAt),
   ],
 );

@@ -1,0 +1,8 @@
+export {
+  callbackDataFor,
+  messageIdFromCallbackData,
+  type RecordedInbound,
+  recordInbound,
+  recordStatuses,
+} from './record.js';
+export { applyStatus, reconcileStatuses, type StatusFact } from './status.js';

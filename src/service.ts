@@ -1,0 +1,126 @@
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { type App, buildApp } from './app.js';
+import { ensureBootstrapAdmin } from './auth/index.js';
+import {
+  createConversationEngine,
+  createMemoryStateStore,
+  createRedisStateStore,
+  createTranslator,
+} from './conversations/index.js';
+import type { Config } from './config.js';
+import { type Database, openDatabase } from './db/index.js';
+import { loggerOptions } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createOutbound, type Outbound } from './outbound/index.js';
+import { resolveSecrets, type Secrets } from './secrets.js';
+import { type CloudApiClient, createCloudApiClient, createSimulatorClient } from './whatsapp/index.js';
+
+export interface Service {
+  app: App;
+  database: Database;
+  outbound: Outbound;
+  metrics: Metrics;
+  client: CloudApiClient;
+  address: string;
+  /** the admin key a newcomer can use: ADMIN_API_KEY, or the one generated for embedded mode */
+  adminApiKey?: string;
+  secrets: Secrets;
+  stop(): Promise<void>;
+}
+
+/** One line that says which parts run embedded and which variable switches each to production. */
+export function describeMode(config: Config): string {
+  const parts = [
+    config.databaseUrl
+      ? 'database PostgreSQL'
+      : 'database PGlite in ./.data (set DATABASE_URL for PostgreSQL)',
+    config.redisUrl ? 'state and queues on Redis' : 'state and queues in-process (set REDIS_URL for Redis)',
+    config.whatsapp.accessToken
+      ? `outbound to the Cloud API at ${config.whatsapp.apiUrl}`
+      : 'outbound to the built-in simulator (set WHATSAPP_ACCESS_TOKEN for the Cloud API)',
+  ];
+  const embedded = !config.databaseUrl || !config.redisUrl || !config.whatsapp.accessToken;
+  return `${embedded ? 'Embedded mode' : 'Production mode'}: ${parts.join('; ')}`;
+}
+
+/** Conversations idle this long are forgotten; the next message starts afresh at the router. */
+const CONVERSATION_TTL_SECONDS = 24 * 3600;
+
+export async function startService(config: Config, opts: { listen?: boolean } = {}): Promise<Service> {
+  const log = pino(loggerOptions(config.logLevel));
+  const secrets = resolveSecrets(config);
+  const metrics = createMetrics({ defaultMetrics: true });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    migrate: true,
+  });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
+  // In embedded mode with no ADMIN_API_KEY, a generated key kept in ./.data lets a newcomer try the API.
+  const adminApiKey = config.adminApiKey ?? (config.databaseUrl ? undefined : secrets.demoAdminKey);
+  if (adminApiKey) await ensureBootstrapAdmin(database.db, adminApiKey);
+
+  const { phoneNumberId, accessToken } = config.whatsapp;
+  const client =
+    accessToken && phoneNumberId
+      ? createCloudApiClient({ ...config.whatsapp, phoneNumberId, accessToken })
+      : createSimulatorClient({ log: (line) => log.info(line) });
+  const outbound = createOutbound({
+    db: database.db,
+    client,
+    metrics,
+    log,
+    mps: config.whatsapp.mps,
+    ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: 'tagih' } } : {}),
+  });
+
+  const store = redis
+    ? createRedisStateStore({ redis, prefix: 'tagih', ttlSeconds: CONVERSATION_TTL_SECONDS })
+    : createMemoryStateStore({ ttlSeconds: CONVERSATION_TTL_SECONDS });
+  const engine = createConversationEngine({
+    db: database.db,
+    outbound,
+    store,
+    t: createTranslator(),
+    dataKey: secrets.dataKey,
+    config,
+    log,
+  });
+
+  const app = await buildApp({
+    config,
+    database,
+    redis,
+    outbound,
+    metrics,
+    dataKey: secrets.dataKey,
+    appSecret: secrets.appSecret,
+    verifyToken: secrets.verifyToken,
+    logger: log,
+    onInbound: (recorded) => engine.handle(recorded.map((r) => r.message.contact)),
+  });
+  await outbound.start();
+  const recovered = await engine.recover();
+  if (recovered > 0) log.info(`answered messages of ${recovered} senders left waiting by the last run`);
+  let address = '';
+  if (opts.listen !== false) {
+    address = await app.listen({ port: config.port, host: config.host });
+    log.info(describeMode(config));
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      // Stop taking requests, finish what answered webhooks started, then let in-flight sends finish.
+      await app.close();
+      await app.drainBackgroundWork();
+      await outbound.close();
+      await store.close();
+      await redis?.quit();
+      await database.close();
+    })();
+    return stopping;
+  };
+  return { app, database, outbound, metrics, client, address, adminApiKey, secrets, stop };
+}

@@ -1,0 +1,1 @@
+export { type WebhookOptions, webhookRoutes } from './routes.js';

@@ -1,0 +1,116 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Db } from '../db/index.js';
+import { type RecordedInbound, recordInbound, recordStatuses } from '../messages/index.js';
+import type { Metrics } from '../metrics.js';
+import { type ParsedWebhook, parseWebhook, verifySignature } from '../whatsapp/index.js';
+
+export interface WebhookOptions {
+  db: Db;
+  metrics: Metrics;
+  appSecret: string;
+  verifyToken: string;
+  /** most messages one sender may have processed per minute; more are answered 429 and Meta retries later */
+  perSenderPerMinute: number;
+  /** runs after the 200 (the conversation engine); its failures are logged, never answered */
+  onInbound?: (recorded: RecordedInbound[]) => Promise<void>;
+  /** in-flight onInbound work, so that shutdown can wait for it */
+  track?: (work: Promise<unknown>) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    webhook?: ParsedWebhook;
+  }
+}
+
+// Meta's webhooks are small (a few KiB); a batch of statuses stays well under this.
+const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opts) => {
+  // The signature covers the raw bytes as Meta sent them, so this scope keeps bodies as buffers.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.get('/webhooks/whatsapp', { schema: { hide: true } }, async (request, reply) => {
+    const q = request.query as Record<string, string | undefined>;
+    if (q['hub.mode'] === 'subscribe' && q['hub.verify_token'] === opts.verifyToken && q['hub.challenge']) {
+      return reply.code(200).type('text/plain').send(q['hub.challenge']);
+    }
+    return reply.code(403).type('text/plain').send('Forbidden');
+  });
+
+  const senderOf = (request: FastifyRequest): string => request.webhook?.messages[0]?.contact ?? 'statuses';
+
+  app.post(
+    '/webhooks/whatsapp',
+    {
+      schema: { hide: true },
+      config: {
+        rateLimit: {
+          hook: 'preHandler',
+          max: opts.perSenderPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request: FastifyRequest) => `wa:${senderOf(request)}`,
+          // statuses come batched for many recipients and are never throttled
+          allowList: (request: FastifyRequest) => (request.webhook?.messages.length ?? 0) === 0,
+        },
+      },
+      preValidation: async (request, reply) => {
+        const raw = request.body;
+        if (!Buffer.isBuffer(raw)) {
+          return reply.code(400).send({ error: 'Bad Request', message: 'empty body' });
+        }
+        const signature = request.headers['x-hub-signature-256'];
+        if (!verifySignature(raw, typeof signature === 'string' ? signature : undefined, opts.appSecret)) {
+          opts.metrics.webhookItems.inc({ kind: 'bad_signature' });
+          return reply
+            .code(401)
+            .send({ error: 'Unauthorized', message: 'bad or missing X-Hub-Signature-256' });
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(raw.toString('utf8'));
+        } catch {
+          return reply.code(400).send({ error: 'Bad Request', message: 'body is not JSON' });
+        }
+        const parsed = parseWebhook(json);
+        if (!parsed.ok) return reply.code(400).send({ error: 'Bad Request', message: parsed.error });
+        request.webhook = parsed.webhook;
+      },
+    },
+    async (request, reply) => {
+      const stop = opts.metrics.webhookDuration.startTimer();
+      const webhook = request.webhook!;
+      try {
+        const fresh = await recordInbound(opts.db, webhook.messages);
+        const statuses = await recordStatuses(opts.db, webhook.statuses);
+        opts.metrics.webhookItems.inc({ kind: 'message' }, fresh.length);
+        opts.metrics.webhookItems.inc(
+          { kind: 'duplicate' },
+          webhook.messages.length - fresh.length + statuses.duplicates,
+        );
+        opts.metrics.webhookItems.inc({ kind: 'status' }, statuses.recorded);
+        opts.metrics.webhookItems.inc({ kind: 'skipped' }, webhook.skipped.length);
+        if (webhook.skipped.length > 0)
+          request.log.warn({ skipped: webhook.skipped }, 'webhook items skipped');
+        stop({ outcome: 'ok' });
+        if (fresh.length > 0 && opts.onInbound) {
+          const work = opts
+            .onInbound(fresh)
+            .catch((err: unknown) =>
+              request.log.error({ err }, 'conversation engine failed on an inbound message'),
+            );
+          opts.track?.(work);
+        }
+        return reply.code(200).send({ ok: true });
+      } catch (err) {
+        stop({ outcome: 'error' });
+        // 5xx makes the Cloud API deliver again; recording is idempotent, so that is safe.
+        request.log.error({ err }, 'failed to record webhook');
+        return reply.code(503).send({ error: 'Service Unavailable', message: 'could not record, retry' });
+      }
+    },
+  );
+};
