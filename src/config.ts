@@ -112,8 +112,13 @@ export const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.WHATSAPP_ACCESS_TOKEN) {
-      for (const name of ['WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID'] as const) {
-        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when a token is set' });
+      for (const name of [
+        'WHATSAPP_APP_SECRET',
+        'WHATSAPP_VERIFY_TOKEN',
+        'WHATSAPP_PHONE_NUMBER_ID',
+      ] as const) {
+        if (!env[name])
+          ctx.addIssue({ code: 'custom', path: [name], message: 'required when a token is set' });
       }
     }
     if (env.DATABASE_URL && !env.DATA_KEY) {
