@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { contacts, type Db, messageStatuses, messages, participants } from '../db/index.js';
 import type { InboundMessage, StatusUpdate } from '../whatsapp/index.js';
 import { applyStatus, findMessageIdsByWamid } from './status.js';
@@ -115,8 +115,18 @@ export async function recordStatuses(
       .returning({ id: messageStatuses.id });
     if (fresh.length === 0) continue;
     recorded++;
-    const messageId = byWamid.get(s.wamid) ?? messageIdFromCallbackData(s.bizOpaqueCallbackData);
-    if (messageId == null) continue;
+    let messageId = byWamid.get(s.wamid) ?? null;
+    if (messageId == null) {
+      messageId = messageIdFromCallbackData(s.bizOpaqueCallbackData);
+      if (messageId == null) continue;
+      // A send whose answer was lost (a timeout) was accepted after all: keeping its wamid now, and the
+      // status moving the row past 'sending', stops the sender from sending it again.
+      await db
+        .update(messages)
+        .set({ wamid: s.wamid })
+        .where(and(eq(messages.id, messageId), isNull(messages.wamid), eq(messages.direction, 'out')));
+      byWamid.set(s.wamid, messageId);
+    }
     await applyStatus(db, messageId, {
       wamid: s.wamid,
       status: s.status,

@@ -306,17 +306,21 @@ describe.skipIf(!hasServers)('WhatsApp webhook', () => {
           status: 'sending',
         })
         .returning();
+      // the send timed out, so the row has no wamid; the status proves the Cloud API accepted it
+      const lost = randomWamid();
       await post(
         statusWebhook([
           {
-            wamid: randomWamid(),
+            wamid: lost,
             status: 'delivered',
             recipient: '6281234567808',
             bizOpaqueCallbackData: `msg:${row!.id}`,
           },
         ]),
       );
-      expect((await statusOf(row!.id)).status).toBe('delivered');
+      expect(await statusOf(row!.id)).toMatchObject({ status: 'delivered', wamid: lost });
+      await post(statusWebhook([{ wamid: lost, status: 'read', recipient: '6281234567808' }]));
+      expect((await statusOf(row!.id)).status).toBe('read');
     });
   });
 
