@@ -1,0 +1,406 @@
+import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
+import {
+  continueFlow,
+  type Effect,
+  FLOWS,
+  type Facts,
+  type FlowEvent,
+  type FlowId,
+  type InboundMessage as RoutedMessage,
+  type Language,
+  route,
+  type Say,
+  type Step,
+  startFlow,
+} from '../../flows/index.js';
+import type { Config } from '../config.js';
+import { auditLog, consents, contacts, type Db, handoffs, messages, participants } from '../db/index.js';
+import type { Outbound } from '../outbound/index.js';
+import { findParticipantsByWaId, getBalance, type Participant } from '../participants/index.js';
+import { maskPhone } from '../whatsapp/index.js';
+import type { Translator } from './i18n.js';
+import { isOfficeOpen, nextOfficeOpening } from './office-hours.js';
+import { renderEffect } from './render.js';
+import { CorruptStateError, type StateStore } from './state-store.js';
+import { checkBirthDate, loadVerification } from './verification.js';
+
+export interface EngineDeps {
+  db: Db;
+  outbound: Outbound;
+  store: StateStore;
+  t: Translator;
+  dataKey: string;
+  config: Pick<Config, 'officeHours' | 'businessTz'>;
+  now?: () => Date;
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export interface ConversationEngine {
+  /** handles every waiting inbound message of these senders, each sender's in order, one at a time */
+  handle(contactKeys: Iterable<string>): Promise<void>;
+  /** handles messages recorded before a crash or restart and never answered */
+  recover(): Promise<number>;
+}
+
+type Row = typeof messages.$inferSelect;
+type Contact = typeof contacts.$inferSelect;
+
+/** Everything the engine knows about one sender while it handles one message. */
+interface Sender {
+  contact: Contact;
+  /** the participant this sender speaks for: confirmed by birth date or link, else the first on the number */
+  participant: Participant | null;
+  verified: boolean;
+  language: Language;
+  to: string;
+}
+
+/** Locale keys the engine speaks itself, outside any flow. */
+export const ENGINE_KEYS = { restarted: 'engine.restarted' } as const;
+
+// Message types that say nothing to answer (a reaction to our reminder, a number change notice).
+const SILENT_TYPES = new Set(['reaction', 'system', 'ephemeral', 'request_welcome']);
+// Flows that may run while an officer holds the conversation: opting out is honoured at once, always.
+const FLOWS_DURING_HANDOFF: readonly FlowId[] = ['consent'];
+// A query effect answered by an event can ask again; a flow that loops forever must not hang the engine.
+const MAX_STEPS = 10;
+
+export function createConversationEngine(deps: EngineDeps): ConversationEngine {
+  const { db, store } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function loadSender(contactKey: string): Promise<Sender | null> {
+    const [contact] = await db.select().from(contacts).where(eq(contacts.contactKey, contactKey));
+    if (!contact) return null;
+    const verification = await loadVerification(db, contactKey);
+    const at = now();
+    const verified = Boolean(verification?.verifiedUntil && verification.verifiedUntil > at);
+    let participant: Participant | null = null;
+    const confirmedId = verified ? verification?.participantId : (contact.participantId ?? null);
+    if (confirmedId) {
+      const [p] = await db.select().from(participants).where(eq(participants.id, confirmedId));
+      participant = p ?? null;
+    }
+    if (!participant && contact.waId) participant = (await findParticipantsByWaId(db, contact.waId))[0] ?? null;
+    const confirmedForThis = verified && verification?.participantId === participant?.id;
+    return {
+      contact,
+      participant,
+      verified: confirmedForThis,
+      language: participant?.language ?? contact.language ?? 'id',
+      to: contact.waId ?? contact.userId ?? contactKey,
+    };
+  }
+
+  async function factsOf(sender: Sender): Promise<Facts> {
+    const at = now();
+    const verification = await loadVerification(db, sender.contact.contactKey);
+    const future = (t: Date | null | undefined) => (t && t > at ? t.toISOString() : null);
+    const open = isOfficeOpen(at, deps.config.officeHours, deps.config.businessTz);
+    return {
+      now: at.toISOString(),
+      registered: sender.participant !== null,
+      bsuidOnly: !sender.contact.waId,
+      language: sender.language,
+      category: sender.participant?.category ?? null,
+      optedOut: sender.participant?.optedOut ?? false,
+      verified: sender.verified,
+      billLockedUntil: future(verification?.lockedUntil),
+      linkLockedUntil: future(verification?.linkLockedUntil),
+      officeOpen: open,
+      nextOfficeOpen: open
+        ? null
+        : nextOfficeOpening(at, deps.config.officeHours, deps.config.businessTz).toISOString(),
+    };
+  }
+
+  const routedMessage = (row: Row): RoutedMessage | null => {
+    if (row.replyId) return { kind: 'choice', id: row.replyId };
+    if (row.type === 'text' && row.text) return { kind: 'text', text: row.text };
+    if (SILENT_TYPES.has(row.type)) return null;
+    return { kind: 'media', mediaType: row.type };
+  };
+
+  async function openHandoffOf(contactKey: string) {
+    const [open] = await db
+      .select()
+      .from(handoffs)
+      .where(and(eq(handoffs.contactKey, contactKey), ne(handoffs.status, 'resolved')));
+    return open ?? null;
+  }
+
+  /** Sends, records or queries what one step of a flow emitted; returns the event a query answers with. */
+  async function perform(
+    effect: Effect,
+    sender: Sender,
+    row: Row,
+    sendIndex: { n: number },
+  ): Promise<FlowEvent | null> {
+    const actor = `contact:${maskPhone(sender.contact.contactKey)}`;
+    switch (effect.type) {
+      case 'checkBirthDate': {
+        const checked = await checkBirthDate(db, {
+          contactKey: sender.contact.contactKey,
+          waId: sender.contact.waId,
+          text: effect.params.text,
+          ...(effect.params.kpj !== undefined ? { kpj: effect.params.kpj } : {}),
+          dataKey: deps.dataKey,
+          now: now(),
+        });
+        if (checked.result === 'match' && checked.participant) {
+          sender.participant = checked.participant;
+          sender.verified = true;
+          sender.language = checked.participant.language;
+        }
+        return {
+          type: 'BIRTH_DATE_CHECKED',
+          result: checked.result,
+          attemptsLeft: checked.attemptsLeft,
+          facts: await factsOf(sender),
+        };
+      }
+      case 'setConsent': {
+        const p = sender.participant;
+        if (!p || p.optedOut === effect.params.optedOut) return null;
+        await db.transaction(async (tx) => {
+          await tx
+            .update(participants)
+            .set({ optedOut: effect.params.optedOut, updatedAt: now() })
+            .where(eq(participants.id, p.id));
+          await tx.insert(consents).values({
+            participantId: p.id,
+            contactKey: sender.contact.contactKey,
+            action: effect.params.optedOut ? 'opt_out' : 'opt_in',
+            source: `whatsapp_${effect.params.source}`,
+            wording: row.text ?? row.replyId,
+          });
+          await tx.insert(auditLog).values({
+            actor,
+            action: effect.params.optedOut ? 'consent.opt_out' : 'consent.opt_in',
+            subject: `participant:${p.kpj}`,
+            details: { source: effect.params.source, wamid: row.wamid },
+          });
+        });
+        p.optedOut = effect.params.optedOut;
+        return null;
+      }
+      case 'setLanguage': {
+        const { language } = effect.params;
+        if (sender.participant) {
+          await db.update(participants).set({ language }).where(eq(participants.id, sender.participant.id));
+          sender.participant.language = language;
+        }
+        await db.update(contacts).set({ language }).where(eq(contacts.id, sender.contact.id));
+        sender.language = language;
+        return null;
+      }
+      case 'openHandoff': {
+        const created = await db
+          .insert(handoffs)
+          .values({
+            contactKey: sender.contact.contactKey,
+            participantId: sender.participant?.id ?? null,
+            reason: effect.params.reason,
+          })
+          .onConflictDoNothing()
+          .returning({ id: handoffs.id });
+        if (created[0]) {
+          await db.insert(auditLog).values({
+            actor,
+            action: 'handoff.open',
+            subject: `handoff:${created[0].id}`,
+            details: { reason: effect.params.reason },
+          });
+        }
+        return null;
+      }
+      case 'linkAccount': {
+        // only the participant whose KPJ and birth date were just confirmed for this sender
+        const p = sender.participant;
+        if (!p || !sender.verified || p.kpj !== effect.params.kpj) {
+          deps.log?.warn({ contact: maskPhone(sender.contact.contactKey) }, 'link refused: not confirmed');
+          return null;
+        }
+        await db.update(contacts).set({ participantId: p.id }).where(eq(contacts.id, sender.contact.id));
+        await db.insert(auditLog).values({ actor, action: 'contact.link', subject: `participant:${p.kpj}` });
+        return null;
+      }
+      default:
+        await say(effect, sender, row, sendIndex);
+        return null;
+    }
+  }
+
+  async function say(effect: Say, sender: Sender, row: Row, sendIndex: { n: number }): Promise<void> {
+    const needsBalance = effect.type === 'sayBill' || effect.type === 'sayPaymentSteps';
+    // The last guard before money leaves: only a registered, birth-date-confirmed sender sees a bill.
+    if (needsBalance && (!sender.participant || !sender.verified)) {
+      deps.log?.error({ effect: effect.type }, 'refused to disclose a bill to an unconfirmed sender');
+      return;
+    }
+    const p = sender.participant;
+    const bodies = renderEffect(effect, {
+      to: sender.to,
+      language: sender.language,
+      ...(p ? { name: p.name, kpj: p.kpj } : {}),
+      ...(needsBalance && p ? { balance: await getBalance(db, p.id) } : {}),
+      timeZone: deps.config.businessTz,
+      t: deps.t,
+    });
+    for (const body of bodies) {
+      // keyed on the inbound message: handling it again after a crash cannot send a reply twice
+      await deps.outbound.enqueue({
+        contactKey: sender.contact.contactKey,
+        participantId: p?.id ?? null,
+        body,
+        priority: 'reply',
+        dedupeKey: `reply:${row.wamid}:${sendIndex.n++}`,
+        text: textOf(body),
+      });
+    }
+  }
+
+  /** Runs a step's effects, feeding query answers back, and follows a finished flow to the next one. */
+  async function run(flow: FlowId, first: Step, sender: Sender, row: Row, sendIndex: { n: number }) {
+    let current = flow;
+    let step = first;
+    for (let i = 0; i < MAX_STEPS; i++) {
+      let answer: FlowEvent | null = null;
+      for (const effect of step.effects) {
+        const event = await perform(effect, sender, row, sendIndex);
+        if (event) answer = event;
+      }
+      if (answer && !step.done) {
+        step = continueFlow(current, step.snapshot, answer);
+        continue;
+      }
+      if (step.done) {
+        const next = step.output?.next;
+        if (!next) {
+          await store.delete(sender.contact.contactKey);
+          return;
+        }
+        step = startFlow(next, { facts: await factsOf(sender), via: step.output?.via ?? `flow:${current}` });
+        current = next;
+        continue;
+      }
+      await store.set(sender.contact.contactKey, {
+        machineId: current,
+        version: FLOWS[current].version,
+        snapshot: step.snapshot,
+      });
+      return;
+    }
+    deps.log?.error({ flow: current }, 'a flow did not settle; conversation reset');
+    await store.delete(sender.contact.contactKey);
+  }
+
+  async function handleMessage(row: Row): Promise<void> {
+    const message = routedMessage(row);
+    if (!message) return;
+    const sender = await loadSender(row.contactKey);
+    if (!sender) return;
+    const facts = await factsOf(sender);
+    const sendIndex = { n: 0 };
+
+    let active: FlowId | null = null;
+    let snapshot: unknown = null;
+    let restarted = false;
+    try {
+      const stored = await store.get(row.contactKey);
+      if (stored) {
+        const known = FLOWS[stored.machineId as FlowId];
+        if (known && known.version === stored.version) {
+          active = stored.machineId as FlowId;
+          snapshot = stored.snapshot;
+        } else {
+          restarted = true;
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof CorruptStateError)) throw err;
+      restarted = true;
+    }
+
+    const decision = route({ message, active, facts });
+    const handoff = await openHandoffOf(row.contactKey);
+    if (handoff) {
+      // The officer has the conversation: the participant's words wait in their view, the bot stays quiet.
+      await db
+        .update(handoffs)
+        .set({ lastMessageAt: sql`greatest(${handoffs.lastMessageAt}, ${row.occurredAt.toISOString()}::timestamptz)` })
+        .where(eq(handoffs.id, handoff.id));
+      if (!FLOWS_DURING_HANDOFF.includes(decision.flow) || !decision.restart) return;
+    }
+
+    if (restarted) {
+      // an older machine's snapshot, or a broken one: a short apology and the menu, never a failure
+      deps.log?.warn({ contact: maskPhone(row.contactKey) }, 'conversation state unusable; restarted at the menu');
+      await say({ type: 'say', params: { key: ENGINE_KEYS.restarted } }, sender, row, sendIndex);
+      await run('menu', startFlow('menu', { facts, via: 'flow:restart' }), sender, row, sendIndex);
+      return;
+    }
+
+    let step: Step;
+    try {
+      step =
+        decision.restart || !snapshot
+          ? startFlow(decision.flow, startInput(decision.event, facts))
+          : continueFlow(decision.flow, snapshot, decision.event);
+    } catch (err) {
+      deps.log?.warn({ err, flow: decision.flow }, 'stored snapshot did not resume; restarted at the menu');
+      await say({ type: 'say', params: { key: ENGINE_KEYS.restarted } }, sender, row, sendIndex);
+      step = startFlow('menu', { facts, via: 'flow:restart' });
+      await run('menu', step, sender, row, sendIndex);
+      return;
+    }
+    await run(decision.flow, step, sender, row, sendIndex);
+  }
+
+  async function drain(contactKey: string): Promise<void> {
+    await store.withLock(contactKey, async () => {
+      for (;;) {
+        const waiting = await db
+          .select()
+          .from(messages)
+          .where(and(eq(messages.contactKey, contactKey), eq(messages.direction, 'in'), isNull(messages.handledAt)))
+          .orderBy(asc(messages.occurredAt), asc(messages.id))
+          .limit(20);
+        if (waiting.length === 0) return;
+        for (const row of waiting) {
+          await handleMessage(row);
+          await db.update(messages).set({ handledAt: sql`now()` }).where(eq(messages.id, row.id));
+        }
+      }
+    });
+  }
+
+  return {
+    async handle(contactKeys) {
+      await Promise.all([...new Set(contactKeys)].map((key) => drain(key)));
+    },
+    async recover() {
+      const waiting = await db
+        .selectDistinct({ contactKey: messages.contactKey })
+        .from(messages)
+        .where(and(eq(messages.direction, 'in'), isNull(messages.handledAt)));
+      await Promise.all(waiting.map((w) => drain(w.contactKey)));
+      return waiting.length;
+    },
+  };
+}
+
+function startInput(event: FlowEvent, facts: Facts) {
+  if (event.type !== 'START') return { facts };
+  return {
+    facts: event.facts,
+    ...(event.via !== undefined ? { via: event.via } : {}),
+    ...('text' in event && typeof event.text === 'string' ? { text: event.text } : {}),
+  };
+}
+
+/** The words a person reads, kept on the message row for the history and the agent's view. */
+function textOf(body: object): string | null {
+  const b = body as { text?: { body?: string }; interactive?: { body?: { text?: string } } };
+  return b.text?.body ?? b.interactive?.body?.text ?? null;
+}
