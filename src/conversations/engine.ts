@@ -2,12 +2,12 @@ import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import {
   continueFlow,
   type Effect,
-  FLOWS,
   type Facts,
+  FLOWS,
   type FlowEvent,
   type FlowId,
-  type InboundMessage as RoutedMessage,
   type Language,
+  type InboundMessage as RoutedMessage,
   route,
   type Say,
   type Step,
@@ -81,7 +81,8 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
       const [p] = await db.select().from(participants).where(eq(participants.id, confirmedId));
       participant = p ?? null;
     }
-    if (!participant && contact.waId) participant = (await findParticipantsByWaId(db, contact.waId))[0] ?? null;
+    if (!participant && contact.waId)
+      participant = (await findParticipantsByWaId(db, contact.waId))[0] ?? null;
     const confirmedForThis = verified && verification?.participantId === participant?.id;
     return {
       contact,
@@ -328,14 +329,19 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
       // The officer has the conversation: the participant's words wait in their view, the bot stays quiet.
       await db
         .update(handoffs)
-        .set({ lastMessageAt: sql`greatest(${handoffs.lastMessageAt}, ${row.occurredAt.toISOString()}::timestamptz)` })
+        .set({
+          lastMessageAt: sql`greatest(${handoffs.lastMessageAt}, ${row.occurredAt.toISOString()}::timestamptz)`,
+        })
         .where(eq(handoffs.id, handoff.id));
       if (!FLOWS_DURING_HANDOFF.includes(decision.flow) || !decision.restart) return;
     }
 
     if (restarted) {
       // an older machine's snapshot, or a broken one: a short apology and the menu, never a failure
-      deps.log?.warn({ contact: maskPhone(row.contactKey) }, 'conversation state unusable; restarted at the menu');
+      deps.log?.warn(
+        { contact: maskPhone(row.contactKey) },
+        'conversation state unusable; restarted at the menu',
+      );
       await say({ type: 'say', params: { key: ENGINE_KEYS.restarted } }, sender, row, sendIndex);
       await run('menu', startFlow('menu', { facts, via: 'flow:restart' }), sender, row, sendIndex);
       return;
@@ -363,7 +369,13 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
         const waiting = await db
           .select()
           .from(messages)
-          .where(and(eq(messages.contactKey, contactKey), eq(messages.direction, 'in'), isNull(messages.handledAt)))
+          .where(
+            and(
+              eq(messages.contactKey, contactKey),
+              eq(messages.direction, 'in'),
+              isNull(messages.handledAt),
+            ),
+          )
           .orderBy(asc(messages.occurredAt), asc(messages.id))
           .limit(20);
         if (waiting.length === 0) return;

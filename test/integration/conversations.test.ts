@@ -10,7 +10,7 @@ import { auditLog, consents, handoffs, messages, participants, verifications } f
 import { recordInbound } from '../../src/messages/index.js';
 import { importBills, importParticipants } from '../../src/participants/index.js';
 import { parseWebhook } from '../../src/whatsapp/index.js';
-import { adminHeaders, APP_SECRET, CLOUD_API, DATA_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { APP_SECRET, adminHeaders, CLOUD_API, DATA_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { hasServers } from '../support/servers.js';
 import {
   buttonWebhook,
@@ -50,19 +50,62 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
     await importParticipants(
       app.database.db,
       [
-        { kpj: '11111111111', name: 'Siti Aminah', phone: '0812-3456-0001', birthDate: '17-08-1965', category: 'BPU' },
-        { kpj: '22222222222', name: 'Budi Santoso', phone: '0812-3456-0002', birthDate: '01-02-1980', category: 'BPU' },
-        { kpj: '33333333333', name: 'Sri Wahyuni', phone: '0812-3456-0003', birthDate: '05-05-1975', category: 'PU' },
-        { kpj: '44444444444', name: 'Joko Widodo', phone: '0812-3456-0004', birthDate: '21-06-1961', category: 'BPU', language: 'jv' },
+        {
+          kpj: '11111111111',
+          name: 'Siti Aminah',
+          phone: '0812-3456-0001',
+          birthDate: '17-08-1965',
+          category: 'BPU',
+        },
+        {
+          kpj: '22222222222',
+          name: 'Budi Santoso',
+          phone: '0812-3456-0002',
+          birthDate: '01-02-1980',
+          category: 'BPU',
+        },
+        {
+          kpj: '33333333333',
+          name: 'Sri Wahyuni',
+          phone: '0812-3456-0003',
+          birthDate: '05-05-1975',
+          category: 'PU',
+        },
+        {
+          kpj: '44444444444',
+          name: 'Joko Widodo',
+          phone: '0812-3456-0004',
+          birthDate: '21-06-1961',
+          category: 'BPU',
+          language: 'jv',
+        },
       ],
       { dataKey: DATA_KEY, actor: 'test', source: 'json' },
     );
     await importBills(
       app.database.db,
       [
-        { kpj: '11111111111', period: '2026-10', amount: 36800, dueDate: '2026-10-15', paymentCode: '8801000011110001' },
-        { kpj: '11111111111', period: '2026-11', amount: 36800, dueDate: '2026-11-15', paymentCode: '8801000011110002' },
-        { kpj: '22222222222', period: '2026-11', amount: 16800, dueDate: '2026-11-15', paymentCode: '8801000022220001' },
+        {
+          kpj: '11111111111',
+          period: '2026-10',
+          amount: 36800,
+          dueDate: '2026-10-15',
+          paymentCode: '8801000011110001',
+        },
+        {
+          kpj: '11111111111',
+          period: '2026-11',
+          amount: 36800,
+          dueDate: '2026-11-15',
+          paymentCode: '8801000011110002',
+        },
+        {
+          kpj: '22222222222',
+          period: '2026-11',
+          amount: 16800,
+          dueDate: '2026-11-15',
+          paymentCode: '8801000022220001',
+        },
       ],
       { actor: 'test', source: 'json' },
     );
@@ -84,7 +127,12 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
 
   const post = async (payload: unknown) => {
     const req = signedRequest(payload, APP_SECRET);
-    const res = await app.app.inject({ method: 'POST', url: '/webhooks/whatsapp', headers: req.headers, payload: req.body });
+    const res = await app.app.inject({
+      method: 'POST',
+      url: '/webhooks/whatsapp',
+      headers: req.headers,
+      payload: req.body,
+    });
     expect(res.statusCode).toBe(200);
     await app.app.drainBackgroundWork();
   };
@@ -128,7 +176,10 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
     expect(bill).toContain('Oktober 2026');
     expect(bill).toContain('November 2026');
     expect(bill).toContain('15 Oktober 2026');
-    const [v] = await app.database.db.select().from(verifications).where(eq(verifications.contactKey, '6281234560001'));
+    const [v] = await app.database.db
+      .select()
+      .from(verifications)
+      .where(eq(verifications.contactKey, '6281234560001'));
     expect(v?.verifiedUntil?.getTime()).toBe(clock.getTime() + 30 * 86_400_000);
   });
 
@@ -156,9 +207,15 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
     await post(buttonWebhook({ from: '6281234560002', payload: 'BILL', title: 'Cek iuran' }));
     const all = await replies(6, '6281234560002');
     expect(JSON.stringify(all)).not.toMatch(/16\.800|8801000022220001/);
-    const [v] = await app.database.db.select().from(verifications).where(eq(verifications.contactKey, '6281234560002'));
+    const [v] = await app.database.db
+      .select()
+      .from(verifications)
+      .where(eq(verifications.contactKey, '6281234560002'));
     expect(v?.lockedUntil?.getTime()).toBe(clock.getTime() + 86_400_000);
-    const failures = await app.database.db.select().from(auditLog).where(eq(auditLog.action, 'verification.failed'));
+    const failures = await app.database.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, 'verification.failed'));
     expect(failures.length).toBeGreaterThanOrEqual(3);
   });
 
@@ -205,7 +262,9 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
     const [again] = await db.select().from(participants).where(eq(participants.kpj, '22222222222'));
     expect(again?.optedOut).toBe(false);
     const audits = await db.select().from(auditLog).where(eq(auditLog.subject, 'participant:22222222222'));
-    expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(['consent.opt_out', 'consent.opt_in']));
+    expect(audits.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['consent.opt_out', 'consent.opt_in']),
+    );
   });
 
   it('opts out from the template stop button, recorded as such', async () => {
@@ -269,7 +328,10 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
     const [ack] = await replies(1, '6281234560002');
     expect(words(ack!)).toContain('30 November 2026');
     clock = saved;
-    await app.database.db.update(handoffs).set({ status: 'resolved' }).where(eq(handoffs.contactKey, '6281234560002'));
+    await app.database.db
+      .update(handoffs)
+      .set({ status: 'resolved' })
+      .where(eq(handoffs.contactKey, '6281234560002'));
   });
 
   it('sends no second reply to a replayed webhook', async () => {
@@ -323,20 +385,27 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
       .where(and(eq(messages.contactKey, from), eq(messages.direction, 'in')));
     const handled = rows.filter((r) => texts.includes(r.text ?? '') && r.occurredAt.getTime() >= base * 1000);
     expect(handled).toHaveLength(5);
-    const byHandled = [...handled].sort((a, b) => a.handledAt!.getTime() - b.handledAt!.getTime() || a.id - b.id);
+    const byHandled = [...handled].sort(
+      (a, b) => a.handledAt!.getTime() - b.handledAt!.getTime() || a.id - b.id,
+    );
     expect(byHandled.map((r) => r.text)).toEqual(texts);
     // every message answered exactly once: the replies are keyed on the inbound wamid
     const out = await app.database.db
       .select()
       .from(messages)
       .where(and(eq(messages.contactKey, from), eq(messages.direction, 'out')));
-    const keys = out.map((o) => o.dedupeKey).filter((k) => handled.some((h) => k?.startsWith(`reply:${h.wamid}:`)));
+    const keys = out
+      .map((o) => o.dedupeKey)
+      .filter((k) => handled.some((h) => k?.startsWith(`reply:${h.wamid}:`)));
     expect(new Set(keys).size).toBe(keys.length);
     expect(new Set(keys.map((k) => k!.split(':')[1])).size).toBe(5);
   });
 
   it('keeps the history of the whole conversation for the participant', async () => {
-    const res = await app.app.inject({ url: '/api/participants/11111111111/messages', headers: adminHeaders });
+    const res = await app.app.inject({
+      url: '/api/participants/11111111111/messages',
+      headers: adminHeaders,
+    });
     const history = res.json<{ direction: string }[]>();
     expect(history.filter((m) => m.direction === 'in').length).toBeGreaterThan(3);
     expect(history.filter((m) => m.direction === 'out').length).toBeGreaterThan(3);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LANGUAGES, type Language } from '../../../flows/index.js';
+import { ENGINE_KEYS } from '../../../src/conversations/engine.js';
 import {
   BODY_LIMIT,
   createTranslator,
@@ -8,7 +9,6 @@ import {
   limitOf,
   resources,
 } from '../../../src/conversations/i18n.js';
-import { ENGINE_KEYS } from '../../../src/conversations/engine.js';
 import { keysUsedByFlows, keysUsedByRenderer } from './usage.js';
 
 const flat = Object.fromEntries(LANGUAGES.map((l) => [l, flattenKeys(resources[l])])) as Record<
