@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
 import { apiKeys, auditLog } from '../../src/db/index.js';
+import { createMetrics } from '../../src/metrics.js';
 import { adminHeaders, startTestApp, type TestApp } from '../support/app.js';
 import { hasServers } from '../support/servers.js';
 
@@ -82,6 +86,32 @@ describe.skipIf(!hasServers)('operations', () => {
     const ready = await t.app.inject('/readyz');
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+  });
+
+  it('is not ready when Redis does not answer', async () => {
+    const deadRedis = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    deadRedis.on('error', () => {});
+    const broken = await buildApp({
+      config: loadConfig({}),
+      database: t.database,
+      redis: deadRedis,
+      outbound: t.outbound,
+      metrics: createMetrics(),
+      dataKey: 'k'.repeat(32),
+      appSecret: 'secret',
+      verifyToken: 'token',
+    });
+    const res = await broken.inject('/readyz');
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'not ready', checks: { database: 'ok' } });
+    expect(res.json<{ checks: { redis: string } }>().checks.redis).not.toBe('ok');
+    await broken.close();
+    deadRedis.disconnect();
   });
 
   it('serves Prometheus metrics for sends, failures, queue depth and webhook latency', async () => {
