@@ -8,6 +8,7 @@ import {
   type PayChannel,
   type Say,
 } from '../../flows/index.js';
+import type { Balance, UnpaidBill } from '../participants/index.js';
 import { buttonMessage, LIMITS, listMessage, type OutboundBody, textMessage } from '../whatsapp/index.js';
 import { formatDate, formatDateTime, formatPeriod, formatRupiah } from './format.js';
 import type { Translator, Vars } from './i18n.js';
@@ -15,19 +16,7 @@ import type { Translator, Vars } from './i18n.js';
 // Turns a flow's Say effect into Cloud API bodies in the participant's language. Pure: the engine loads
 // the balance and passes it in; only it knows whether this number may see one.
 
-export interface UnpaidBill {
-  period: string;
-  amount: number;
-  outstanding: number;
-  dueDate: string;
-  paymentCode: string;
-}
-
-export interface Balance {
-  unpaid: UnpaidBill[];
-  total: number;
-  earliestDueDate: string | null;
-}
+export type { Balance, UnpaidBill };
 
 export interface RenderContext {
   /** wa_id, or BSUID for a sender known only by one */
