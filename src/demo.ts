@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
-import { startService } from './service.js';
+import { describeMode, startService } from './service.js';
 
 // `npm run demo`: the service on embedded defaults (PGlite, in-process state and queues, the simulator as
 // its Cloud API), with nothing else installed.
@@ -8,6 +8,7 @@ async function demo(): Promise<void> {
   const service = await startService(config);
   const base = service.address.replace('0.0.0.0', 'localhost');
   console.log(`Tagih demo running at ${base}`);
+  console.log(`  ${describeMode(config)}`);
   console.log(`  health:   ${base}/healthz`);
   console.log(`  API docs: ${base}/docs`);
   if (service.adminApiKey && !process.env.ADMIN_API_KEY) {
