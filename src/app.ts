@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { keyRoutes, roleGuard } from './auth/index.js';
+import { campaignRoutes } from './campaigns/index.js';
 import type { Config } from './config.js';
 import type { Database } from './db/index.js';
 import type { RecordedInbound } from './messages/index.js';
@@ -127,7 +128,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(roleGuard, { db: deps.database.db, roles: ['admin'] });
     await api.register(keyRoutes, { db: deps.database.db });
     await api.register(participantRoutes, { db: deps.database.db, dataKey: deps.dataKey });
+    await api.register(campaignRoutes, { db: deps.database.db, config: deps.config, metrics: deps.metrics });
   });
+
 
   const built = app as unknown as App;
   built.drainBackgroundWork = async () => {

@@ -40,6 +40,43 @@ const quietHours = z
     return { start: minutesOf(m[1]!), end: minutesOf(m[2]!) };
   });
 
+/** An optional HH:MM-HH:MM window; empty or unset: none. */
+const optionalWindow = z
+  .string()
+  .default('')
+  .transform((s, ctx): TimeWindow | null => {
+    const v = s.trim();
+    if (v === '') return null;
+    const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(v);
+    if (!m || !hhmm.test(m[1]!) || !hhmm.test(m[2]!)) {
+      ctx.addIssue({ code: 'custom', message: `expected HH:MM-HH:MM or empty, got "${v}"` });
+      return z.NEVER;
+    }
+    return { start: minutesOf(m[1]!), end: minutesOf(m[2]!) };
+  });
+
+/** Comma-separated calendar dates (YYYY-MM-DD); empty: none. */
+const dateList = z
+  .string()
+  .default('')
+  .transform((s, ctx): string[] => {
+    const dates = s
+      .split(',')
+      .map((d) => d.trim())
+      .filter((d) => d !== '');
+    for (const d of dates) {
+      const real = /^\d{4}-\d{2}-\d{2}$/.test(d) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d);
+      if (!real) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected YYYY-MM-DD dates separated by commas, got "${d}"`,
+        });
+        return z.NEVER;
+      }
+    }
+    return dates;
+  });
+
 const officeHours = z
   .string()
   .default('Mon-Fri 08:00-16:00')
@@ -109,6 +146,13 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WEBHOOK_SENDER_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(60),
     API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    CAMPAIGN_HOLIDAYS: dateList,
+    CAMPAIGN_FRIDAY_PAUSE: optionalWindow,
+    PRICE_IDR_UTILITY: z.coerce.number().int().min(0).default(410),
+    PRICE_IDR_MARKETING: z.coerce.number().int().min(0).default(675),
+    PRICE_IDR_SERVICE: z.coerce.number().int().min(0).default(410),
+    HANDOFF_OVERDUE_MINUTES: z.coerce.number().int().min(1).default(30),
+    HANDOFF_IDLE_HOURS: z.coerce.number().positive().default(24),
   })
   .superRefine((env, ctx) => {
     if (env.WHATSAPP_ACCESS_TOKEN) {
@@ -148,6 +192,20 @@ export interface Config {
   quietHours: TimeWindow | null;
   officeHours: OfficeHours;
   rateLimits: { webhookPerSenderPerMinute: number; apiPerMinute: number };
+  campaigns: {
+    /** national holidays (YYYY-MM-DD in BUSINESS_TZ): campaign messages wait for the next day */
+    holidays: string[];
+    /** on Fridays, campaign messages wait for the end of this window */
+    fridayPause: TimeWindow | null;
+    /** IDR a delivered message costs, by Meta's pricing category (the rate card, configurable) */
+    priceIdr: { utility: number; marketing: number; service: number };
+  };
+  handoff: {
+    /** a handoff waiting longer than this is overdue (queue and /metrics) */
+    overdueMinutes: number;
+    /** an open handoff where nobody has written for this long returns to the bot */
+    idleHours: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -188,5 +246,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       webhookPerSenderPerMinute: e.WEBHOOK_SENDER_RATE_PER_MINUTE,
       apiPerMinute: e.API_RATE_PER_MINUTE,
     },
+    campaigns: {
+      holidays: e.CAMPAIGN_HOLIDAYS,
+      fridayPause: e.CAMPAIGN_FRIDAY_PAUSE,
+      priceIdr: {
+        utility: e.PRICE_IDR_UTILITY,
+        marketing: e.PRICE_IDR_MARKETING,
+        service: e.PRICE_IDR_SERVICE,
+      },
+    },
+    handoff: { overdueMinutes: e.HANDOFF_OVERDUE_MINUTES, idleHours: e.HANDOFF_IDLE_HOURS },
   };
 }

@@ -14,6 +14,10 @@ export interface Metrics {
   queueDepth: Gauge<'state'>;
   webhookDuration: Histogram<'outcome'>;
   webhookItems: Counter<'kind'>;
+  /** campaigns paused by what the Cloud API said (a code, or a template billed in another category) */
+  campaignAlerts: Counter<'reason'>;
+  /** campaign reminders not sent because they no longer applied (paid, opted_out, handoff, cancelled, …) */
+  campaignSkips: Counter<'reason'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -55,6 +59,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'tagih_webhook_items_total',
       help: 'Inbound messages and statuses recorded, by kind (message, status, duplicate, skipped)',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    campaignAlerts: new Counter({
+      name: 'tagih_campaign_alerts_total',
+      help: 'Campaigns paused by the Cloud API: an error code, or category_mismatch',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    campaignSkips: new Counter({
+      name: 'tagih_campaign_skips_total',
+      help: 'Campaign reminders skipped because they no longer applied, by reason',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

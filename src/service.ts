@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { type App, buildApp } from './app.js';
 import { ensureBootstrapAdmin } from './auth/index.js';
+import { createCampaignRunner } from './campaigns/index.js';
 import type { Config } from './config.js';
 import {
   createConversationEngine,
@@ -75,9 +76,14 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: 'tagih' } } : {}),
   });
 
+  // Made before outbound.start(): its pre-send guard must be in place before the start-up sweep sends
+  // reminders left from the last run.
+  const campaigns = createCampaignRunner({ db: database.db, outbound, config, metrics, log });
+
   const store = redis
     ? createRedisStateStore({ redis, prefix: 'tagih', ttlSeconds: CONVERSATION_TTL_SECONDS })
     : createMemoryStateStore({ ttlSeconds: CONVERSATION_TTL_SECONDS });
+
   const engine = createConversationEngine({
     db: database.db,
     outbound,
@@ -101,6 +107,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     onInbound: (recorded) => engine.handle(recorded.map((r) => r.message.contact)),
   });
   await outbound.start();
+  campaigns.start();
   const recovered = await engine.recover();
   if (recovered > 0) log.info(`answered messages of ${recovered} senders left waiting by the last run`);
   let address = '';
@@ -115,6 +122,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
       // Stop taking requests, finish what answered webhooks started, then let in-flight sends finish.
       await app.close();
       await app.drainBackgroundWork();
+      await campaigns.stop();
       await outbound.close();
       await store.close();
       await redis?.quit();

@@ -294,3 +294,105 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_log_created_idx').on(t.createdAt)],
 );
+
+export const CAMPAIGN_STATUSES = ['draft', 'running', 'paused', 'cancelled', 'completed'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** A reminder blast or a standing schedule. What happened to it is a query over its recipients, not counters. */
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    templateName: text('template_name').notNull(),
+    /** the language for participants whose own the template lacks (their own goes first) */
+    templateLanguage: text('template_language', { enum: ['id', 'en'] }).notNull(),
+    /** the registry's category when the campaign was made: a status billed otherwise pauses it */
+    templateCategory: text('template_category', { enum: ['utility', 'marketing'] }).notNull(),
+    /** {category?, minArrearsMonths?, maxArrearsMonths?, periods?, kpj?} */
+    audience: jsonb('audience').$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: CAMPAIGN_STATUSES }).notNull().default('draft'),
+    /** {sendAt} or {dueDateOffsetDays, time}; null: sends when started */
+    schedule: jsonb('schedule').$type<Record<string, unknown>>(),
+    holdoutPercent: integer('holdout_percent').notNull().default(0),
+    allowMarketing: boolean('allow_marketing').notNull().default(false),
+    pauseReason: text('pause_reason'),
+    createdBy: text('created_by'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    /** every recipient row of the audience exists (a crash before this re-runs the idempotent insert) */
+    recipientsReadyAt: timestamp('recipients_ready_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('campaigns_status_idx').on(t.status),
+    check('campaigns_holdout_range', sql`${t.holdoutPercent} between 0 and 100`),
+  ],
+);
+
+export const RECIPIENT_STATUSES = ['pending', 'queued', 'skipped', 'holdout'] as const;
+export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
+
+/**
+ * One reminder of one bill to one participant in one campaign: unique, so a restart or a second process
+ * can never make a second. Its message (and that message's statuses) say how far it got.
+ */
+export const campaignRecipients = pgTable(
+  'campaign_recipients',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    billId: integer('bill_id')
+      .notNull()
+      .references(() => bills.id),
+    /** pending: not given to the sender yet; queued: has a message; skipped: see skipReason; holdout: kept unsent */
+    status: text('status', { enum: RECIPIENT_STATUSES }).notNull().default('pending'),
+    /** the randomised control group of an impact measurement: recorded, never sent */
+    holdout: boolean('holdout').notNull().default(false),
+    /** the current message; a reminder re-queued after a pause or a 131049 gets a new one */
+    messageId: bigint('message_id', { mode: 'number' }).references(() => messages.id),
+    /** how many times the reminder went back to pending (part of its dedupe key) */
+    attempts: integer('attempts').notNull().default(0),
+    /** paid, opted_out, handoff, unreachable, cancelled, … */
+    skipReason: text('skip_reason'),
+    /** not to be queued before this (131049: the next day) */
+    notBefore: timestamp('not_before', { withTimezone: true }),
+    /** set once its message left the queue for good (accepted, failed or skipped) and was acted on */
+    settledAt: timestamp('settled_at', { withTimezone: true }),
+    queuedAt: timestamp('queued_at', { withTimezone: true }),
+    skippedAt: timestamp('skipped_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('campaign_recipients_campaign_participant_bill_key').on(
+      t.campaignId,
+      t.participantId,
+      t.billId,
+    ),
+    index('campaign_recipients_campaign_status_idx').on(t.campaignId, t.status, t.id),
+    index('campaign_recipients_message_idx').on(t.messageId),
+    // the sender's in-flight set, read every tick: small whatever the campaign's size
+    index('campaign_recipients_in_flight_idx')
+      .on(t.campaignId)
+      .where(sql`${t.status} = 'queued' and ${t.settledAt} is null`),
+  ],
+);
+
+/**
+ * How far the campaigns' watcher has read message_statuses (async failures, pricing): one row, locked
+ * while read, so that each status is acted on once across processes and none is missed across restarts.
+ */
+export const campaignStatusCursor = pgTable('campaign_status_cursor', {
+  id: integer('id').primaryKey(),
+  lastStatusId: bigint('last_status_id', { mode: 'number' }).notNull().default(0),
+  updatedAt: updatedAt(),
+});
+
+export type Campaign = typeof campaigns.$inferSelect;
+export type CampaignRecipient = typeof campaignRecipients.$inferSelect;

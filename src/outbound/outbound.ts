@@ -42,8 +42,33 @@ export interface OutboundRequest {
   templateName?: string | null;
 }
 
+/** What a guard sees of a message about to be sent. */
+export interface GuardedMessage {
+  id: number;
+  dedupeKey: string;
+  contactKey: string;
+  participantId: number | null;
+  priority: Priority;
+  /** 'sending' when an earlier attempt's outcome is unknown (it may have been accepted) */
+  status: 'queued' | 'sending';
+}
+
+/**
+ * A guard's verdict just before a send: go ahead; skip for good (the message becomes 'skipped' with the
+ * reason); or hold it back for `holdMs` without using an attempt (quiet hours, a paused campaign).
+ */
+export type SendDecision = 'send' | { skip: string } | { holdMs: number; reason: string };
+
+/** The last word on a message before its slot is taken, registered by the room that queued it. */
+export type SendGuard = (message: GuardedMessage) => Promise<SendDecision>;
+
 export interface Outbound {
   enqueue(req: OutboundRequest): Promise<{ messageId: number; duplicate: boolean }>;
+  /**
+   * Runs `check` just before each send of a message whose dedupeKey starts with `dedupePrefix`. Register it
+   * before start(): the start-up sweep may send rows left from the last run at once.
+   */
+  guard(dedupePrefix: string, check: SendGuard): void;
   /** Starts consuming (a process may enqueue without consuming), after sweeping unsent rows back in. */
   start(): Promise<void>;
   /** Graceful: stops taking jobs, lets in-flight sends finish and record, then releases connections. */
@@ -168,10 +193,19 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     }
   }
 
+  const guards = new Map<string, SendGuard>();
+  const guardFor = (dedupeKey: string | null): SendGuard | undefined => {
+    if (dedupeKey === null) return undefined;
+    for (const [prefix, check] of guards) if (dedupeKey.startsWith(prefix)) return check;
+    return undefined;
+  };
+
   async function process(run: JobRun): Promise<void> {
     const [row] = await db
       .select({
         status: messages.status,
+        dedupeKey: messages.dedupeKey,
+        participantId: messages.participantId,
         direction: messages.direction,
         payload: messages.payload,
         priority: messages.priority,
@@ -213,6 +247,30 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     // by side they could arrive out of order. Not for blasts, which must never hold a reply up.
     if (priority === 'reply' && row.earlierReplyUnsent) {
       throw new Released('an earlier reply to this contact is not sent yet', ORDER_POLL_MS);
+    }
+
+    // The guard's facts (a payment, an opt-out, a paused campaign) can change while a message waits, so
+    // they are read here, after the wait, and not when it was queued.
+    const check = guardFor(row.dedupeKey);
+    if (check) {
+      const decision = await check({
+        id,
+        dedupeKey: row.dedupeKey!,
+        contactKey: row.contactKey,
+        participantId: row.participantId,
+        priority,
+        status: row.status,
+      });
+      if (decision !== 'send') {
+        if ('holdMs' in decision) throw new Released(decision.reason, Math.max(1, decision.holdMs));
+        await db
+          .update(messages)
+          .set({ status: 'skipped', errorTitle: decision.skip })
+          .where(and(eq(messages.id, id), inArray(messages.status, UNSENT)));
+        count('skipped', priority);
+        log.info({ messageId: id, to: who, reason: decision.skip }, 'outbound: skipped by its guard');
+        return;
+      }
     }
 
     // Claimed on the attempts seen: should two runs of one message ever overlap, only one sends.
@@ -412,6 +470,11 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       metrics?.queueDepth.set({ state: 'delayed' }, d.delayed);
       metrics?.queueDepth.set({ state: 'active' }, d.active);
       return d;
+    },
+
+    guard(dedupePrefix, check) {
+      if (dedupePrefix === '') throw new RangeError('a guard needs a dedupe key prefix');
+      guards.set(dedupePrefix, check);
     },
 
     revive: (jobs) => queue.revive(jobs),

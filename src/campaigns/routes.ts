@@ -1,0 +1,235 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { findTemplate } from '../../templates/index.js';
+import type { Config } from '../config.js';
+import { type CampaignStatus, campaigns, type Db } from '../db/index.js';
+import type { Metrics } from '../metrics.js';
+import { audienceSchema, countAudience } from './audience.js';
+import { localDate } from './hours.js';
+import { campaignImpact } from './impact.js';
+import { rows } from './sql.js';
+import { campaignReport, estimate } from './stats.js';
+
+export interface CampaignRoutesOptions {
+  db: Db;
+  config: Pick<Config, 'businessTz' | 'campaigns'> & { whatsapp: { mps: number } };
+  metrics?: Metrics;
+  now?: () => Date;
+}
+
+const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+const scheduleSchema = z.union([
+  z.object({ sendAt: z.iso.datetime({ offset: true }) }).strict(),
+  z
+    .object({
+      dueDateOffsetDays: z.number().int().min(-90).max(90),
+      time: z.string().regex(hhmm, 'expected HH:MM'),
+    })
+    .strict(),
+]);
+
+const createSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  template: z.object({
+    name: z.string().min(1).max(512),
+    /** for participants whose own language the template lacks */
+    language: z.enum(['id', 'en']).default('id'),
+  }),
+  audience: audienceSchema.default({}),
+  schedule: scheduleSchema.optional(),
+  /** a random share of the audience recorded and kept unsent, to measure the reminders' effect */
+  holdoutPercent: z.number().int().min(0).max(50).default(0),
+  /** a marketing template needs this: reminders of a bill are utility */
+  allowMarketing: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+});
+
+const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+
+const badRequest = (reply: FastifyReply, path: string, message: string) =>
+  reply.code(400).send({ error: 'Bad Request', message, issues: [{ path, message }] });
+
+/** Which statuses each action may move a campaign from, and where to. */
+const TRANSITIONS: Record<'start' | 'pause' | 'resume' | 'cancel', [CampaignStatus[], CampaignStatus]> = {
+  start: [['draft'], 'running'],
+  pause: [['running'], 'paused'],
+  resume: [['paused'], 'running'],
+  cancel: [['draft', 'running', 'paused'], 'cancelled'],
+};
+
+export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (scope, opts) => {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  const { db } = opts;
+  const now = opts.now ?? (() => new Date());
+  const today = () => localDate(now(), opts.config.businessTz);
+
+  app.post(
+    '/api/campaigns',
+    { schema: { tags: ['campaigns'], body: createSchema } },
+    async (request, reply) => {
+      const body = request.body;
+      const def = findTemplate(body.template.name);
+      if (!def)
+        return badRequest(reply, 'body.template.name', `no template "${body.template.name}" in the registry`);
+      if (!def.languages.includes(body.template.language)) {
+        return badRequest(
+          reply,
+          'body.template.language',
+          `template ${def.name} has no "${body.template.language}" (it has ${def.languages.join(', ')})`,
+        );
+      }
+      if (def.category === 'marketing' && !body.allowMarketing) {
+        return badRequest(
+          reply,
+          'body.allowMarketing',
+          `template ${def.name} is a marketing template: bill reminders are utility; set allowMarketing: true to send it anyway`,
+        );
+      }
+      if (body.schedule && 'dueDateOffsetDays' in body.schedule) {
+        return badRequest(
+          reply,
+          'body.schedule',
+          'standing schedules (dueDateOffsetDays) are not available yet',
+        );
+      }
+      const audienceSize = await countAudience(db, body.audience, today());
+      if (body.dryRun) {
+        const price = opts.config.campaigns.priceIdr[def.category];
+        return reply
+          .code(200)
+          .send(estimate(audienceSize, body.holdoutPercent, opts.config.whatsapp.mps, price));
+      }
+      const [created] = await db
+        .insert(campaigns)
+        .values({
+          name: body.name,
+          templateName: def.name,
+          templateLanguage: body.template.language,
+          templateCategory: def.category,
+          audience: body.audience,
+          schedule: body.schedule ?? null,
+          holdoutPercent: body.holdoutPercent,
+          allowMarketing: body.allowMarketing,
+          createdBy: request.apiKey?.name ?? null,
+        })
+        .returning({ id: campaigns.id, status: campaigns.status });
+      return reply.code(201).send({ id: created!.id, status: created!.status, audienceSize });
+    },
+  );
+
+  for (const action of ['start', 'pause', 'resume', 'cancel'] as const) {
+    app.post(
+      `/api/campaigns/:id/${action}`,
+      { schema: { tags: ['campaigns'], params: idParams } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const [from, to] = TRANSITIONS[action];
+        const by = request.apiKey?.name ?? 'unknown';
+        const moved = await db.transaction(async (tx) => {
+          const [row] = await tx
+            .update(campaigns)
+            .set({
+              status: to,
+              updatedAt: now(),
+              ...(action === 'start' ? { startedAt: now() } : {}),
+              ...(action === 'pause' ? { pauseReason: `paused by ${by}` } : {}),
+              ...(action === 'resume' ? { pauseReason: null } : {}),
+            })
+            .where(and(eq(campaigns.id, id), inArray(campaigns.status, from)))
+            .returning({ id: campaigns.id, status: campaigns.status });
+          if (row && action === 'cancel') {
+            // Whatever was not sent yet is dropped: pending rows now, queued ones whose message is still
+            // waiting (the sender's guard skips those as their turn comes).
+            const [dropped] = await rows<{ n: string | number }>(
+              tx,
+              sql`with dropped as (
+                update campaign_recipients r
+                set status = 'skipped', skip_reason = 'cancelled', skipped_at = now(), settled_at = now()
+                where r.campaign_id = ${id} and (r.status = 'pending' or (r.status = 'queued' and (
+                  r.message_id is null or exists (
+                    select 1 from messages m where m.id = r.message_id and m.status = 'queued'))))
+                returning 1)
+              select count(*) as n from dropped`,
+            );
+            const count = Number(dropped?.n ?? 0);
+            if (count > 0) opts.metrics?.campaignSkips.inc({ reason: 'cancelled' }, count);
+          }
+          return row;
+        });
+        if (moved) return reply.code(202).send(moved);
+        const [exists] = await db
+          .select({ status: campaigns.status })
+          .from(campaigns)
+          .where(eq(campaigns.id, id));
+        if (!exists) return reply.code(404).send({ error: 'Not Found', message: `no campaign ${id}` });
+        return reply.code(409).send({
+          error: 'Conflict',
+          message: `cannot ${action} a campaign that is ${exists.status} (only ${from.join(' or ')})`,
+        });
+      },
+    );
+  }
+
+  app.get(
+    '/api/campaigns/:id/impact',
+    {
+      schema: {
+        tags: ['campaigns'],
+        params: idParams,
+        querystring: z.object({ days: z.coerce.number().int().min(1).max(365).default(14) }),
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const [c] = await db
+        .select({ holdoutPercent: campaigns.holdoutPercent })
+        .from(campaigns)
+        .where(eq(campaigns.id, id));
+      if (!c) return reply.code(404).send({ error: 'Not Found', message: `no campaign ${id}` });
+      if (c.holdoutPercent === 0) {
+        return reply
+          .code(409)
+          .send({ error: 'Conflict', message: `campaign ${id} has no holdout group to compare with` });
+      }
+      return campaignImpact(db, id, request.query.days);
+    },
+  );
+
+  app.get(
+    '/api/campaigns/:id',
+    { schema: { tags: ['campaigns'], params: idParams } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const [c] = await db.select().from(campaigns).where(eq(campaigns.id, id));
+      if (!c) return reply.code(404).send({ error: 'Not Found', message: `no campaign ${id}` });
+      const report = await campaignReport(db, id, opts.config.campaigns.priceIdr);
+      const audienceSize =
+        report.recipients > 0 || c.recipientsReadyAt
+          ? report.recipients
+          : await countAudience(db, audienceSchema.parse(c.audience), today());
+      return {
+        id: c.id,
+        name: c.name,
+        status: c.status,
+        pauseReason: c.pauseReason,
+        template: { name: c.templateName, language: c.templateLanguage, category: c.templateCategory },
+        audience: c.audience,
+        schedule: c.schedule,
+        holdoutPercent: c.holdoutPercent,
+        audienceSize,
+        stats: report.stats,
+        failuresByCode: report.failuresByCode,
+        skippedByReason: report.skippedByReason,
+        holdout: report.holdout,
+        costIdr: report.costIdr,
+        paidAfterIdr: report.paidAfterIdr,
+        createdAt: c.createdAt.toISOString(),
+        startedAt: c.startedAt?.toISOString() ?? null,
+        completedAt: c.completedAt?.toISOString() ?? null,
+      };
+    },
+  );
+};
