@@ -96,6 +96,26 @@ const officeHours = z
     return { days, start: minutesOf(m[3]!), end: minutesOf(m[4]!) };
   });
 
+/**
+ * WHATSAPP_TIER: WhatsApp's messaging limit, unique users reached outside a service window in a rolling 24 h
+ * (WHATSAPP.md 5.4: 250, 2000, 10000, 100000, unlimited), or any other whole number. null: unlimited.
+ */
+const messagingTier = z
+  .string()
+  .default('unlimited')
+  .transform((s, ctx): number | null => {
+    const v = s.trim().toLowerCase();
+    if (v === '' || v === 'unlimited') return null;
+    if (!/^[0-9]+$/.test(v) || Number(v) < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected 250, 2000, 10000, 100000, unlimited or a number, got "${s}"`,
+      });
+      return z.NEVER;
+    }
+    return Number(v);
+  });
+
 const timeZone = z
   .string()
   .default('Asia/Jakarta')
@@ -137,6 +157,9 @@ export const envSchema = z
     WHATSAPP_APP_SECRET: optionalString,
     WHATSAPP_VERIFY_TOKEN: optionalString,
     WHATSAPP_MPS: z.coerce.number().int().min(1).max(1000).default(80),
+    WHATSAPP_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+    WHATSAPP_TIER: messagingTier,
     DATA_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     BUSINESS_TZ: timeZone,
@@ -174,6 +197,7 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl?: string;
+  databasePoolSize: number;
   redisUrl?: string;
   dataDir: string;
   logLevel: string;
@@ -185,6 +209,10 @@ export interface Config {
     appSecret?: string;
     verifyToken?: string;
     mps: number;
+    /** sends in flight per process: the rate one process reaches is about this ÷ the Cloud API's latency */
+    sendConcurrency: number;
+    /** WHATSAPP_TIER: unique recipients outside the 24-hour window per rolling 24 h; null: unlimited */
+    messagingLimit: number | null;
   };
   dataKey?: string;
   adminApiKey?: string;
@@ -225,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
@@ -236,6 +265,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       appSecret: e.WHATSAPP_APP_SECRET,
       verifyToken: e.WHATSAPP_VERIFY_TOKEN,
       mps: e.WHATSAPP_MPS,
+      sendConcurrency: e.WHATSAPP_SEND_CONCURRENCY,
+      messagingLimit: e.WHATSAPP_TIER,
     },
     dataKey: e.DATA_KEY,
     adminApiKey: e.ADMIN_API_KEY,

@@ -56,6 +56,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     migrate: true,
+    poolSize: config.databasePoolSize,
   });
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   // In embedded mode with no ADMIN_API_KEY, a generated key kept in ./.data lets a newcomer try the API.
@@ -73,6 +74,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     metrics,
     log,
     mps: config.whatsapp.mps,
+    concurrency: config.whatsapp.sendConcurrency,
     ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: 'tagih' } } : {}),
   });
 
@@ -83,7 +85,6 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
   const store = redis
     ? createRedisStateStore({ redis, prefix: 'tagih', ttlSeconds: CONVERSATION_TTL_SECONDS })
     : createMemoryStateStore({ ttlSeconds: CONVERSATION_TTL_SECONDS });
-
   const engine = createConversationEngine({
     db: database.db,
     outbound,

@@ -103,3 +103,41 @@ export async function insertRecipientPage(
   );
   return { last: row?.last ?? null, inserted: Number(row?.inserted ?? 0) };
 }
+
+/**
+ * Standing schedules: one page of the bills whose reminder falls on `today` (due date + offset = today),
+ * after bill id `after`, each with its participant, written as recipient rows. One row per bill, so a
+ * participant is reminded once per bill on that bill's day; the unique (campaign, participant, bill) row
+ * means a second run of the same day, or of another day, never writes it again. Returns the page's last
+ * bill id, or null when the day is exhausted.
+ */
+export async function insertDuePage(
+  db: Queryable,
+  campaignId: number,
+  a: Audience,
+  today: string,
+  offsetDays: number,
+  holdoutPercent: number,
+  after: number,
+  size: number,
+): Promise<{ last: number | null; inserted: number }> {
+  const [row] = await rows<{ last: number | null; inserted: string | number }>(
+    db,
+    sql`with page as (
+        select p.id as participant_id, b.id as bill_id
+        from bills b join participants p on p.id = b.participant_id
+        where b.due_date = ${today}::date - ${offsetDays}::integer and b.id > ${after}
+          and ${billFilter(a)} and ${participantFilter(a, today)}
+        order by b.id
+        limit ${size}),
+      drawn as (select participant_id, bill_id, random() * 100 < ${holdoutPercent} as held from page),
+      ins as (
+        insert into campaign_recipients (campaign_id, participant_id, bill_id, status, holdout)
+        select ${campaignId}, participant_id, bill_id, case when held then 'holdout' else 'pending' end, held
+        from drawn
+        on conflict do nothing
+        returning 1)
+      select (select max(bill_id) from page) as last, (select count(*) from ins) as inserted`,
+  );
+  return { last: row?.last ?? null, inserted: Number(row?.inserted ?? 0) };
+}

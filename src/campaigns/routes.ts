@@ -14,7 +14,9 @@ import { campaignReport, estimate } from './stats.js';
 
 export interface CampaignRoutesOptions {
   db: Db;
-  config: Pick<Config, 'businessTz' | 'campaigns'> & { whatsapp: { mps: number } };
+  config: Pick<Config, 'businessTz' | 'campaigns'> & {
+    whatsapp: { mps: number; messagingLimit?: number | null };
+  };
   metrics?: Metrics;
   now?: () => Date;
 }
@@ -88,19 +90,20 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
           `template ${def.name} is a marketing template: bill reminders are utility; set allowMarketing: true to send it anyway`,
         );
       }
-      if (body.schedule && 'dueDateOffsetDays' in body.schedule) {
-        return badRequest(
-          reply,
-          'body.schedule',
-          'standing schedules (dueDateOffsetDays) are not available yet',
-        );
-      }
       const audienceSize = await countAudience(db, body.audience, today());
       if (body.dryRun) {
         const price = opts.config.campaigns.priceIdr[def.category];
         return reply
           .code(200)
-          .send(estimate(audienceSize, body.holdoutPercent, opts.config.whatsapp.mps, price));
+          .send(
+            estimate(
+              audienceSize,
+              body.holdoutPercent,
+              opts.config.whatsapp.mps,
+              price,
+              opts.config.whatsapp.messagingLimit ?? null,
+            ),
+          );
       }
       const [created] = await db
         .insert(campaigns)

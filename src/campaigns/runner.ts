@@ -12,15 +12,26 @@ import type { Config } from '../config.js';
 import { type Campaign, campaignStatusCursor, campaigns, type Db } from '../db/index.js';
 import type { Metrics } from '../metrics.js';
 import type { GuardedMessage, Outbound, SendDecision } from '../outbound/index.js';
-import { type Audience, insertRecipientPage } from './audience.js';
+import { type Audience, insertDuePage, insertRecipientPage } from './audience.js';
 import { holdFor, localDate, type SendingHours } from './hours.js';
+import {
+  createScheduleJobs,
+  pointPassed,
+  type ScheduleJobs,
+  type StandingSchedule,
+  standingSchedule,
+} from './schedule.js';
 import { jsonParam, type Queryable, rows } from './sql.js';
+import { claimWithinLimit } from './tier.js';
 
 // The campaign sender's loop. Each tick, in any number of processes at once:
 //   settle  – recipients whose message left the queue are marked, and a refused send decides the next step;
 //   watch   – status webhooks since the last look (async failures, the category Meta billed) do the same;
+//   due     – each running standing schedule whose time has passed today and that has not run today writes
+//             today's recipients (schedule.ts: a BullMQ job scheduler fires the same step on time);
 //   pump    – each running campaign gets its recipient rows (once), then a few seconds' worth of them are
-//             given to the one outbound sender, so pause and cancel act on a short queue.
+//             given to the one outbound sender, so pause and cancel act on a short queue; under a
+//             messaging limit (WHATSAPP_TIER) only as many as its budget allows (tier.ts).
 // Everything is a row first and every step is idempotent, so a crash or a second process changes nothing.
 
 export const DEDUPE_PREFIX = 'campaign:';
@@ -52,6 +63,8 @@ const PAGE = 1000;
 /** A claimed recipient whose message link was lost (a crash between enqueue and link) is linked again. */
 const RELINK_AFTER_SECONDS = 30;
 const ENQUEUE_CONCURRENCY = 8;
+/** A campaign held by the messaging limit looks for freed budget this often. */
+const TIER_RECHECK_MS = 1000;
 /** A paused reminder caught mid-send (outcome unknown) waits this long to learn it, never re-queued. */
 const UNKNOWN_OUTCOME_HOLD_MS = 1000;
 
@@ -60,10 +73,19 @@ export type CampaignLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 export interface CampaignRunnerDeps {
   db: Db;
   outbound: Outbound;
-  config: Pick<Config, 'businessTz' | 'quietHours' | 'campaigns'> & { whatsapp: { mps: number } };
+  config: Pick<Config, 'businessTz' | 'quietHours' | 'campaigns'> & {
+    whatsapp: { mps: number; messagingLimit?: number | null };
+    redisUrl?: string;
+  };
   metrics?: Metrics;
   log?: CampaignLogger;
+  /** the clock for schedules, sending hours and the messaging-limit window (tests run a day without waiting) */
   now?: () => Date;
+  /**
+   * where standing schedules' job schedulers live; unset: REDIS_URL with the service's prefix; null: none
+   * (the tick alone fires them, one process)
+   */
+  redis?: { url: string; prefix: string } | null;
   tickMs?: number;
   /** reminders handed to the sender and not yet out, per campaign: enough for two ticks at the cap */
   inFlight?: number;
@@ -77,6 +99,8 @@ export interface CampaignRunner {
   stop(): Promise<void>;
   /** One pass of the loop (tests drive it directly). */
   tick(): Promise<void>;
+  /** Today's point of one standing campaign, if its time has passed and it has not run today (the job's work). */
+  runDue(campaignId: number): Promise<void>;
 }
 
 interface Settled {
@@ -106,6 +130,16 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
   const inFlight = deps.inFlight ?? Math.max(20, deps.config.whatsapp.mps * 2);
   const statusLagMs = deps.statusLagMs ?? 2000;
   const hours = sendingHours(deps.config);
+  const messagingLimit = deps.config.whatsapp.messagingLimit ?? null;
+  const redis =
+    deps.redis === undefined
+      ? deps.config.redisUrl
+        ? { url: deps.config.redisUrl, prefix: 'tagih' }
+        : null
+      : deps.redis;
+  let scheduleJobs: ScheduleJobs | undefined;
+  /** campaigns held by the messaging limit: real time of the next look (the big count is not run every tick) */
+  const heldUntil = new Map<number, number>();
 
   async function skipRecipient(db: Queryable, recipientId: number, messageId: number, reason: string) {
     const done = await db.execute(sql`update campaign_recipients
@@ -422,11 +456,91 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
     metrics?.campaignSkips.inc({ reason });
   }
 
+  /**
+   * Writes today's recipients of a standing campaign once: the move of last_run_on to today and the rows
+   * commit together, so a second process (or the job and the tick) finds the day taken, and a crash half-way
+   * leaves the day to run again. Bills already paid are not in the query; later payments meet the guard.
+   */
+  async function due(c: Campaign, s: StandingSchedule): Promise<void> {
+    const at = now();
+    if (!pointPassed(at, s.time, hours.timeZone)) return;
+    const today = localDate(at, hours.timeZone);
+    if (c.lastRunOn !== null && c.lastRunOn >= today) return;
+    await db.transaction(async (tx) => {
+      const taken = await rows<{ id: number }>(
+        tx,
+        sql`update campaigns set last_run_on = ${today}::date, updated_at = now()
+          where id = ${c.id} and status = 'running'
+            and (last_run_on is null or last_run_on < ${today}::date)
+          returning id`,
+      );
+      if (taken.length === 0) return;
+      let after = 0;
+      let inserted = 0;
+      for (;;) {
+        const page = await insertDuePage(
+          tx,
+          c.id,
+          c.audience as Audience,
+          today,
+          s.dueDateOffsetDays,
+          c.holdoutPercent,
+          after,
+          PAGE,
+        );
+        inserted += page.inserted;
+        if (page.last === null) break;
+        after = Number(page.last);
+      }
+      log.info({ campaignId: c.id, day: today, inserted }, 'campaign: standing schedule ran');
+    });
+  }
+
+  async function runDue(campaignId: number): Promise<void> {
+    const [c] = await db.select().from(campaigns).where(eq(campaigns.id, campaignId));
+    const s = c && c.status === 'running' ? standingSchedule(c) : null;
+    if (c && s) await due(c, s);
+  }
+
+  /** Recipient rows given to the sender now: as many as there is room for, within the messaging limit. */
+  async function claim(c: Campaign, room: number, at: Date): Promise<Claimed[]> {
+    if (messagingLimit === null) {
+      return rows<Claimed>(
+        db,
+        sql`update campaign_recipients set status = 'queued', queued_at = now()
+          where id in (
+            select id from campaign_recipients
+            where campaign_id = ${c.id} and status = 'pending'
+              and (not_before is null or not_before <= ${at.toISOString()}::timestamptz)
+            order by id limit ${room}
+            for update skip locked)
+          returning id, participant_id, bill_id, attempts`,
+      );
+    }
+    const wait = heldUntil.get(c.id);
+    if (wait !== undefined && Date.now() < wait) return [];
+    const { claimed, held } = await claimWithinLimit(db, c.id, room, messagingLimit, at);
+    if (held && claimed.length === 0) {
+      if (wait === undefined) {
+        log.info(
+          { campaignId: c.id, limit: messagingLimit },
+          'campaign: messaging limit reached, the rest wait for budget',
+        );
+      }
+      heldUntil.set(c.id, Date.now() + TIER_RECHECK_MS);
+    } else {
+      heldUntil.delete(c.id);
+    }
+    return claimed;
+  }
+
   async function pump(c: Campaign): Promise<void> {
     const at = now();
+    const standing = standingSchedule(c) !== null;
     const sendAt = typeof c.schedule?.sendAt === 'string' ? new Date(c.schedule.sendAt) : null;
     if (sendAt && sendAt > at) return;
-    if (!c.recipientsReadyAt) await materialise(c);
+    // A standing campaign's rows are written day by day (due()), never all at once.
+    if (!standing && !c.recipientsReadyAt) await materialise(c);
 
     // Claimed but never linked to a message (a crash in between): the same dedupe key finds or makes it.
     const unlinked = await rows<Claimed>(
@@ -447,21 +561,13 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
       );
       const room = inFlight - Number(flight?.n ?? 0);
       if (room > 0) {
-        const claimed = await rows<Claimed>(
-          db,
-          sql`update campaign_recipients set status = 'queued', queued_at = now()
-            where id in (
-              select id from campaign_recipients
-              where campaign_id = ${c.id} and status = 'pending'
-                and (not_before is null or not_before <= ${at.toISOString()}::timestamptz)
-              order by id limit ${room}
-              for update skip locked)
-            returning id, participant_id, bill_id, attempts`,
-        );
+        const claimed = await claim(c, room, at);
         if (claimed.length > 0) await enqueue(c, claimed);
       }
     }
 
+    // A standing campaign runs until cancelled: a day with nothing left is not its end.
+    if (standing) return;
     const [left] = await rows<{ open: boolean }>(
       db,
       sql`select exists (select 1 from campaign_recipients where campaign_id = ${c.id}
@@ -487,6 +593,25 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
     await settle();
     await watch();
     const running = await db.select().from(campaigns).where(eq(campaigns.status, 'running'));
+    const standing = new Map<number, string>();
+    for (const c of running) {
+      const s = standingSchedule(c);
+      if (!s) continue;
+      standing.set(c.id, s.time);
+      try {
+        await due(c, s);
+      } catch (err) {
+        log.error(
+          { campaignId: c.id, err: String(err) },
+          'campaign: standing schedule failed, will try again',
+        );
+      }
+    }
+    if (scheduleJobs) {
+      await scheduleJobs
+        .sync(standing)
+        .catch((err: Error) => log.warn({ err: err.message }, 'campaign: job schedulers not synced'));
+    }
     for (const c of running) {
       try {
         await pump(c);
@@ -526,13 +651,24 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
     start() {
       if (timer || current) return;
       stopped = false;
+      if (redis && !scheduleJobs) {
+        scheduleJobs = createScheduleJobs({
+          redis,
+          timeZone: hours.timeZone,
+          run: runDue,
+          onError: (err) => log.warn({ err: err.message }, 'campaign: schedule job failed'),
+        });
+      }
       loop();
     },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       await current;
+      await scheduleJobs?.close();
+      scheduleJobs = undefined;
     },
+    runDue,
     async tick() {
       cursorReady ??= db
         .insert(campaignStatusCursor)

@@ -119,17 +119,23 @@ export async function campaignReport(
   };
 }
 
-/** A dry run's estimate: the sendable share at the number's cap, priced at the rate card. */
+/**
+ * A dry run's estimate: the sendable share at the number's cap, priced at the rate card. Under a messaging
+ * limit (WHATSAPP_TIER) a bigger audience takes a day per full budget (as if no other send used it).
+ */
 export function estimate(
   audienceSize: number,
   holdoutPercent: number,
   mps: number,
   pricePerMessage: number,
+  messagingLimit: number | null = null,
 ): { audienceSize: number; expectedDurationSeconds: number; expectedCostIdr: number } {
   const sendable = audienceSize - Math.floor((audienceSize * holdoutPercent) / 100);
+  const fullDays = messagingLimit === null ? 0 : Math.max(0, Math.ceil(sendable / messagingLimit) - 1);
+  const lastDay = sendable - fullDays * (messagingLimit ?? 0);
   return {
     audienceSize,
-    expectedDurationSeconds: Math.ceil(sendable / mps),
+    expectedDurationSeconds: fullDays * 86_400 + Math.ceil(lastDay / mps),
     expectedCostIdr: sendable * pricePerMessage,
   };
 }

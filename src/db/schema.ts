@@ -201,6 +201,10 @@ export const messages = pgTable(
     index('messages_unhandled_idx')
       .on(t.contactKey, t.occurredAt, t.id)
       .where(sql`${t.direction} = 'in' and ${t.handledAt} is null`),
+    // the messaging-limit budget (WHATSAPP_TIER) reads the last day's accepted templates on every claim
+    index('messages_out_template_idx')
+      .on(t.occurredAt)
+      .where(sql`${t.direction} = 'out' and ${t.type} = 'template' and ${t.wamid} is not null`),
   ],
 );
 
@@ -321,6 +325,12 @@ export const campaigns = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     /** every recipient row of the audience exists (a crash before this re-runs the idempotent insert) */
     recipientsReadyAt: timestamp('recipients_ready_at', { withTimezone: true }),
+    /**
+     * standing schedules: the last day (YYYY-MM-DD in BUSINESS_TZ) whose due recipients were written; set in
+     * the same transaction as they are, so a day's point runs once across processes and a missed one is
+     * caught up later that day
+     */
+    lastRunOn: date('last_run_on', { mode: 'string' }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -54,12 +54,16 @@ export function fakeCloudApi() {
 }
 
 export const runnerConfig = (
-  over: { quietHours?: { start: number; end: number } | null; mps?: number } = {},
+  over: {
+    quietHours?: { start: number; end: number } | null;
+    mps?: number;
+    messagingLimit?: number | null;
+  } = {},
 ) => ({
   businessTz: 'Asia/Jakarta',
   quietHours: over.quietHours ?? null,
   campaigns: { holidays: [], fridayPause: null, priceIdr: { utility: 410, marketing: 675, service: 410 } },
-  whatsapp: { mps: over.mps ?? 80 },
+  whatsapp: { mps: over.mps ?? 80, messagingLimit: over.messagingLimit ?? null },
 });
 
 /** A second "process": its own outbound on the test app's queue (or another), and a campaign runner on it. */
@@ -72,6 +76,10 @@ export function process(
     now?: () => Date;
     quietHours?: { start: number; end: number } | null;
     inFlight?: number;
+    /** WHATSAPP_TIER's budget; unset: unlimited */
+    messagingLimit?: number;
+    /** standing schedules' BullMQ job schedulers on this process's prefix (else the tick alone fires them) */
+    jobSchedulers?: boolean;
   } = {},
 ): { outbound: Outbound; runner: CampaignRunner; prefix: string; close(): Promise<void> } {
   const prefix = opts.prefix ?? testRedisPrefix();
@@ -88,11 +96,18 @@ export function process(
     mps: opts.mps ?? 80,
     redis: { url: TEST_REDIS_URL!, prefix },
     retry: { attempts: 4, baseDelayMs: 20 },
+    // the same clock as the runner's: a message's queueing time is what the messaging-limit window reads
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const runner = createCampaignRunner({
     db: t.database.db,
     outbound,
-    config: runnerConfig({ quietHours: opts.quietHours ?? null, mps: opts.mps ?? 80 }),
+    config: runnerConfig({
+      quietHours: opts.quietHours ?? null,
+      mps: opts.mps ?? 80,
+      messagingLimit: opts.messagingLimit ?? null,
+    }),
+    redis: opts.jobSchedulers ? { url: TEST_REDIS_URL!, prefix } : null,
     metrics: t.metrics,
     tickMs: 50,
     statusLagMs: 50,

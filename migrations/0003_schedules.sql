@@ -1,0 +1,2 @@
+ALTER TABLE "campaigns" ADD COLUMN "last_run_on" date;--> statement-breakpoint
+CREATE INDEX "messages_out_template_idx" ON "messages" USING btree ("occurred_at") WHERE "messages"."direction" = 'out' and "messages"."type" = 'template' and "messages"."wamid" is not null;
