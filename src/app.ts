@@ -131,7 +131,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(campaignRoutes, { db: deps.database.db, config: deps.config, metrics: deps.metrics });
   });
 
-
   const built = app as unknown as App;
   built.drainBackgroundWork = async () => {
     while (background.size > 0) await Promise.allSettled([...background]);
