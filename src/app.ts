@@ -14,6 +14,7 @@ import { keyRoutes, roleGuard } from './auth/index.js';
 import { campaignRoutes } from './campaigns/index.js';
 import type { Config } from './config.js';
 import type { Database } from './db/index.js';
+import { handoffRoutes, inboxPage } from './handoff/index.js';
 import type { RecordedInbound } from './messages/index.js';
 import type { Metrics } from './metrics.js';
 import { opsRoutes } from './ops/routes.js';
@@ -130,6 +131,23 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(participantRoutes, { db: deps.database.db, dataKey: deps.dataKey });
     await api.register(campaignRoutes, { db: deps.database.db, config: deps.config, metrics: deps.metrics });
   });
+
+  // The agents' inbox: its API for agent and admin keys (its own rate-limit group, so polling agents do not
+  // eat the admin budget), and the page itself, which holds no secret.
+  await app.register(async (inbox) => {
+    inbox.addHook(
+      'onRequest',
+      inbox.rateLimit({ max: deps.config.rateLimits.apiPerMinute, timeWindow: 60_000, groupId: 'inbox' }),
+    );
+    await inbox.register(roleGuard, { db: deps.database.db, roles: ['agent', 'admin'] });
+    await inbox.register(handoffRoutes, {
+      db: deps.database.db,
+      outbound: deps.outbound,
+      config: deps.config,
+      metrics: deps.metrics,
+    });
+  });
+  await app.register(inboxPage);
 
   const built = app as unknown as App;
   built.drainBackgroundWork = async () => {

@@ -10,6 +10,7 @@ async function demo(): Promise<void> {
   console.log(`Tagih demo running at ${base}`);
   console.log(`  ${describeMode(config)}`);
   console.log(`  health:   ${base}/healthz`);
+  console.log(`  agent inbox: ${base}/inbox`);
   console.log(`  API docs: ${base}/docs`);
   if (service.adminApiKey && !process.env.ADMIN_API_KEY) {
     console.log(`  admin API key (kept in ${config.dataDir}/secrets.json): ${service.adminApiKey}`);

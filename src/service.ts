@@ -11,6 +11,7 @@ import {
   createTranslator,
 } from './conversations/index.js';
 import { type Database, openDatabase } from './db/index.js';
+import { createDesk, createHandoffJobs } from './handoff/index.js';
 import { loggerOptions } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutbound, type Outbound } from './outbound/index.js';
@@ -35,7 +36,7 @@ export function describeMode(config: Config): string {
   const parts = [
     config.databaseUrl
       ? 'database PostgreSQL'
-      : 'database PGlite in ./.data (set DATABASE_URL for PostgreSQL)',
+      : `database PGlite in ${config.dataDir} (set DATABASE_URL for PostgreSQL)`,
     config.redisUrl ? 'state and queues on Redis' : 'state and queues in-process (set REDIS_URL for Redis)',
     config.whatsapp.accessToken
       ? `outbound to the Cloud API at ${config.whatsapp.apiUrl}`
@@ -85,6 +86,14 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
   const store = redis
     ? createRedisStateStore({ redis, prefix: 'tagih', ttlSeconds: CONVERSATION_TTL_SECONDS })
     : createMemoryStateStore({ ttlSeconds: CONVERSATION_TTL_SECONDS });
+  // The handoff room's own loop: idle handoffs go back to the bot (one process at a time in Redis mode).
+  const handoffDesk = createDesk({ db: database.db, outbound, t: createTranslator(), config });
+  const handoffJobs = createHandoffJobs({
+    desk: handoffDesk,
+    log,
+    ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: 'tagih' } } : {}),
+  });
+
   const engine = createConversationEngine({
     db: database.db,
     outbound,
@@ -105,10 +114,18 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     appSecret: secrets.appSecret,
     verifyToken: secrets.verifyToken,
     logger: log,
-    onInbound: (recorded) => engine.handle(recorded.map((r) => r.message.contact)),
+    onInbound: async (recorded) => {
+      const keys = recorded.map((r) => r.message.contact);
+      // a return to the bot the participant could not be told of (window closed) is told first
+      await handoffDesk
+        .noticeOnInbound(keys)
+        .catch((err: Error) => log.warn({ err: err.message }, 'handoff return notice failed'));
+      await engine.handle(keys);
+    },
   });
   await outbound.start();
   campaigns.start();
+  await handoffJobs.start();
   const recovered = await engine.recover();
   if (recovered > 0) log.info(`answered messages of ${recovered} senders left waiting by the last run`);
   let address = '';
@@ -124,6 +141,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
       await app.close();
       await app.drainBackgroundWork();
       await campaigns.stop();
+      await handoffJobs.stop();
       await outbound.close();
       await store.close();
       await redis?.quit();

@@ -102,3 +102,53 @@ export class RedisSlidingLimiter implements RateLimiter {
     return Number(wait);
   }
 }
+
+/**
+ * The whole number's pause after the Cloud API says it is overloaded (130429 throughput, 80007 account or
+ * 4 app rate limits, 5xx): every process stops sending until it ends, instead of each message backing off
+ * on its own while the others keep hitting the limit. Each throttle in a row doubles the pause (1 s up to
+ * a minute); a success ends the streak.
+ */
+export class NumberBackoff implements RateLimiter {
+  private streak = 0;
+  private localUntil = 0;
+
+  constructor(
+    private readonly inner: RateLimiter,
+    /** shared across processes when given: the pause lives in Redis with its own expiry */
+    private readonly shared?: { redis: Redis; key: string },
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  static pauseMs(streak: number): number {
+    return Math.min(60_000, 1000 * 2 ** Math.max(0, streak - 1));
+  }
+
+  async take(): Promise<number> {
+    const local = this.localUntil - this.clock();
+    if (local > 0) return Math.ceil(local);
+    if (this.shared) {
+      const ttl = await this.shared.redis.pttl(this.shared.key);
+      if (ttl > 0) return ttl;
+    }
+    return this.inner.take();
+  }
+
+  async throttled(): Promise<number> {
+    this.streak++;
+    const ms = NumberBackoff.pauseMs(this.streak);
+    this.localUntil = this.clock() + ms;
+    if (this.shared) await this.shared.redis.set(this.shared.key, '1', 'PX', ms);
+    return ms;
+  }
+
+  succeeded(): void {
+    this.streak = 0;
+  }
+}
+
+/** Failures that mean the number as a whole is sending too fast, not that one message is wrong. */
+export function isNumberThrottle(f: { code: number | null; httpStatus?: number }): boolean {
+  if (f.code === 130429 || f.code === 80007 || f.code === 4) return true;
+  return f.code == null && f.httpStatus !== undefined && f.httpStatus >= 500;
+}

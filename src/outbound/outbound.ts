@@ -15,7 +15,7 @@ import {
 import { backoffDelay } from './backoff.js';
 import { createBullQueue } from './bullmq-queue.js';
 import { SlotGate } from './gate.js';
-import { MemorySlidingLimiter, type RateLimiter, RedisSlidingLimiter } from './limiter.js';
+import { isNumberThrottle, MemorySlidingLimiter, NumberBackoff, RedisSlidingLimiter } from './limiter.js';
 import { MemoryJobQueue } from './memory-queue.js';
 import {
   type Depth,
@@ -142,6 +142,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
   const onRedisError = (err: Error) => log.warn({ err: err.message }, 'outbound: redis error');
   // The limiter is needed only by a consuming process: in Redis mode its connection opens in start().
   let gate: SlotGate | undefined;
+  let numberBackoff: NumberBackoff | undefined;
   let limiterRedis: Redis | undefined;
   const queue: JobQueue = deps.redis
     ? createBullQueue({
@@ -318,11 +319,19 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
         throw new FinalFailure('accepted but not recorded');
       }
       count('accepted', priority);
+      numberBackoff?.succeeded();
       return;
     }
 
     const f = outcome.failure;
     metrics?.sendFailures.inc({ code: failureLabel(f) });
+    if (isNumberThrottle(f) && numberBackoff) {
+      const ms = await numberBackoff.throttled();
+      log.warn(
+        { code: failureLabel(f), pauseMs: ms },
+        'outbound: the Cloud API is throttling the number; all sends pause',
+      );
+    }
     if (f.kind === 'retryable') {
       count('retryable', priority);
       if (run.attemptsMade + 1 >= run.attempts) {
@@ -433,16 +442,18 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     start() {
       if (closing) return Promise.reject(new Error('outbound is closed'));
       started ??= (async () => {
-        let limiter: RateLimiter;
         if (deps.redis) {
           limiterRedis = new Redis(deps.redis.url, { maxRetriesPerRequest: null });
           limiterRedis.on('error', onRedisError);
           const key = `${deps.redis.prefix}:outbound-send-log`;
-          limiter = new RedisSlidingLimiter(limiterRedis, key, deps.mps, LIMIT_WINDOW_MS);
+          numberBackoff = new NumberBackoff(
+            new RedisSlidingLimiter(limiterRedis, key, deps.mps, LIMIT_WINDOW_MS),
+            { redis: limiterRedis, key: `${deps.redis.prefix}:outbound-backoff` },
+          );
         } else {
-          limiter = new MemorySlidingLimiter(deps.mps, LIMIT_WINDOW_MS);
+          numberBackoff = new NumberBackoff(new MemorySlidingLimiter(deps.mps, LIMIT_WINDOW_MS));
         }
-        gate = new SlotGate(limiter, (err) =>
+        gate = new SlotGate(numberBackoff, (err) =>
           log.warn({ err: errMessage(err) }, 'outbound: rate limiter failed'),
         );
         await sweep();

@@ -169,6 +169,22 @@ describe.skipIf(!hasServers)('outbound queue and sender', () => {
       expect(await metricValue(metrics, 'sends', { outcome: 'accepted', priority: 'reply' })).toBe(3);
     });
 
+    it('pauses the whole number after 130429, not only the message that met it', async () => {
+      const [a, b, c] = [newWaId(), newWaId(), newWaId()];
+      api.script(a, { status: 400, body: graphError(130429, 'Rate limit hit') }, { status: 200 });
+      const o = outbound({ retry: { attempts: 5, baseDelayMs: 10 } });
+      await o.start();
+      const first = await enqueue(o, a, template(a), 'blast');
+      await waitFor(async () => api.to(a).length >= 1);
+      const throttledAt = api.to(a)[0]!.at;
+      // others queued after the throttle wait for the number's pause, although their own retries are fast
+      const ids = [await enqueue(o, b, template(b), 'blast'), await enqueue(o, c, template(c), 'blast')];
+      await Promise.all([first, ...ids].map((id) => waitForStatus(database.db, id, ['accepted'])));
+      const after = api.received.filter((r) => r.at > throttledAt);
+      expect(after.length).toBe(3);
+      expect(Math.min(...after.map((r) => r.at)) - throttledAt).toBeGreaterThanOrEqual(950);
+    });
+
     it('marks a message failed with the last code when retries run out', async () => {
       const to = newWaId();
       const busy = { status: 400, body: graphError(131000, 'Something went wrong') };

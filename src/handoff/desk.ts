@@ -1,0 +1,617 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, inArray, lt, ne, or, sql } from 'drizzle-orm';
+import { type Language, PAY_CHANNELS } from '../../flows/index.js';
+import { findTemplate, renderTemplate, templateLanguageFor } from '../../templates/index.js';
+import type { Config } from '../config.js';
+import type { Translator } from '../conversations/index.js';
+import {
+  auditLog,
+  consents,
+  contacts,
+  type Db,
+  handoffs,
+  messages,
+  participants,
+  payments,
+} from '../db/index.js';
+import type { Outbound } from '../outbound/index.js';
+import { getBalance } from '../participants/index.js';
+import { type OutboundBody, textMessage } from '../whatsapp/index.js';
+import { CANNED_FAQ_KEYS, HANDOFF_KEYS } from './keys.js';
+
+// The rules of who holds a conversation. Every change of holder is one conditional UPDATE, so two agents
+// (or an agent and the idle job) racing for one handoff cannot both win.
+
+export type HandoffStatus = 'waiting' | 'assigned' | 'resolved';
+
+/** the Cloud API's customer-service window, opened by the participant's last message */
+export const WINDOW_MS = 24 * 3600 * 1000;
+/** the bot owes a participant the notice that it took back a conversation for this long, at most */
+const NOTICE_HORIZON_MS = 7 * 24 * 3600 * 1000;
+/** how the re-engagement template is chosen: the one whose button 2 asks for an officer */
+export const REENGAGE_TEMPLATE = 'iuran_overdue';
+
+export interface HandoffSummary {
+  id: number;
+  /** wa_id, or the BSUID of a sender WhatsApp shows only by one */
+  waId: string;
+  kpj?: string;
+  name?: string;
+  status: HandoffStatus;
+  reason: string;
+  createdAt: string;
+  assignedTo?: string;
+  assignedAt?: string;
+  resolvedAt?: string;
+  lastMessageAt: string;
+  /** the newest message of the conversation, either direction: changes whenever someone writes */
+  lastMessageId: number | null;
+  /** waiting longer than HANDOFF_OVERDUE_MINUTES */
+  overdue: boolean;
+  /** when free-form replies stop being possible; null: the participant never wrote */
+  windowClosesAt: string | null;
+  language: Language;
+}
+
+/** Why an agent's action was refused; each maps to 404 or 409 with a sentence an agent can act on. */
+export type Refusal =
+  | { reason: 'not_found' }
+  | { reason: 'resolved' }
+  | { reason: 'held'; assignedTo: string | null }
+  | { reason: 'not_claimed' }
+  | { reason: 'window_closed'; windowClosedAt: string | null; reengage: ReengageOffer | null }
+  | { reason: 'no_template'; detail: string };
+
+export interface ReengageOffer {
+  template: string;
+  language: 'id' | 'en';
+  method: 'POST';
+  url: string;
+}
+
+export type Result<T> = ({ ok: true } & T) | ({ ok: false } & Refusal);
+
+export interface Agent {
+  /** the API key's name: what the audit log and `assignedTo` record */
+  name: string;
+  role: 'admin' | 'agent';
+}
+
+export interface DeskDeps {
+  db: Db;
+  outbound: Outbound;
+  t: Translator;
+  config: Pick<Config, 'handoff' | 'businessTz'>;
+  now?: () => Date;
+}
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+const rupiah = (n: number) => `Rp${new Intl.NumberFormat('id-ID').format(n)}`;
+const actorOf = (agent: Agent) => `key:${agent.name}`;
+
+const summaryColumns = {
+  id: handoffs.id,
+  contactKey: handoffs.contactKey,
+  status: handoffs.status,
+  reason: handoffs.reason,
+  assignedTo: handoffs.assignedTo,
+  assignedAt: handoffs.assignedAt,
+  resolvedAt: handoffs.resolvedAt,
+  lastMessageAt: handoffs.lastMessageAt,
+  createdAt: handoffs.createdAt,
+  participantId: handoffs.participantId,
+  waId: contacts.waId,
+  userId: contacts.userId,
+  profileName: contacts.profileName,
+  contactLanguage: contacts.language,
+  lastInboundAt: contacts.lastInboundAt,
+  kpj: participants.kpj,
+  name: participants.name,
+  participantLanguage: participants.language,
+  participantWaId: participants.waId,
+  optedOut: participants.optedOut,
+  // the newest message either way: what the inbox watches to know a conversation changed
+  lastMessageId: sql<
+    number | null
+  >`(select max(m.id) from messages m where m.contact_key = ${handoffs.contactKey})`.mapWith((v) =>
+    v === null ? null : Number(v),
+  ),
+};
+
+export function createDesk(deps: DeskDeps) {
+  const { db, t } = deps;
+  const now = deps.now ?? (() => new Date());
+  const overdueMs = deps.config.handoff.overdueMinutes * 60_000;
+  const idleMs = deps.config.handoff.idleHours * 3600_000;
+
+  const select = () =>
+    db
+      .select(summaryColumns)
+      .from(handoffs)
+      .leftJoin(contacts, eq(contacts.contactKey, handoffs.contactKey))
+      .leftJoin(participants, eq(participants.id, handoffs.participantId));
+  type Row = Awaited<ReturnType<typeof select>>[number];
+
+  const windowClosesAt = (row: Pick<Row, 'lastInboundAt'>) =>
+    row.lastInboundAt ? new Date(row.lastInboundAt.getTime() + WINDOW_MS) : null;
+  const windowOpen = (row: Pick<Row, 'lastInboundAt'>, at = now()) => {
+    const closes = windowClosesAt(row);
+    return closes !== null && closes > at;
+  };
+  const languageOf = (row: Row): Language => row.participantLanguage ?? row.contactLanguage ?? 'id';
+  const recipientOf = (row: Row) => row.waId ?? row.userId ?? row.contactKey;
+
+  function summary(row: Row, at = now()): HandoffSummary {
+    const name = row.name ?? row.profileName ?? undefined;
+    return {
+      id: row.id,
+      waId: row.waId ?? row.contactKey,
+      ...(row.kpj ? { kpj: row.kpj } : {}),
+      ...(name ? { name } : {}),
+      status: row.status,
+      reason: row.reason,
+      createdAt: row.createdAt.toISOString(),
+      ...(row.assignedTo ? { assignedTo: row.assignedTo } : {}),
+      ...(row.assignedAt ? { assignedAt: iso(row.assignedAt) } : {}),
+      ...(row.resolvedAt ? { resolvedAt: iso(row.resolvedAt) } : {}),
+      lastMessageAt: row.lastMessageAt.toISOString(),
+      lastMessageId: row.lastMessageId,
+      overdue: row.status === 'waiting' && at.getTime() - row.createdAt.getTime() > overdueMs,
+      windowClosesAt: iso(windowClosesAt(row)) ?? null,
+      language: languageOf(row),
+    };
+  }
+
+  async function load(id: number): Promise<Row | null> {
+    const [row] = await select().where(eq(handoffs.id, id));
+    return row ?? null;
+  }
+
+  /** Why `agent` may not act on this handoff now, or null when it may (it holds it). */
+  function refusalFor(row: Row | null, agent: Agent): Refusal | null {
+    if (!row) return { reason: 'not_found' };
+    if (row.status === 'resolved') return { reason: 'resolved' };
+    if (row.status === 'waiting') return { reason: 'not_claimed' };
+    if (row.assignedTo !== agent.name) return { reason: 'held', assignedTo: row.assignedTo };
+    return null;
+  }
+
+  async function audit(actor: string, action: string, id: number, details?: Record<string, unknown>) {
+    await db
+      .insert(auditLog)
+      .values({ actor, action, subject: `handoff:${id}`, ...(details ? { details } : {}) });
+  }
+
+  async function send(
+    row: Row,
+    body: OutboundBody,
+    dedupeKey: string,
+    text: string | null,
+    templateName?: string,
+  ) {
+    return deps.outbound.enqueue({
+      contactKey: row.contactKey,
+      participantId: row.participantId,
+      body,
+      priority: 'reply',
+      dedupeKey,
+      text,
+      ...(templateName ? { templateName } : {}),
+    });
+  }
+
+  /**
+   * Tells the participant the bot has the conversation again. Free-form only goes inside the window; when
+   * it has closed (always so after an idle return at the default 24 hours) the notice waits for the
+   * participant's next message, which opens it again (see noticeOnInbound).
+   */
+  async function tellReturned(row: Row, kind: 'resolved' | 'idle'): Promise<boolean> {
+    if (!windowOpen(row)) return false;
+    const lang = languageOf(row);
+    const text =
+      kind === 'idle'
+        ? t(lang, HANDOFF_KEYS.idleReturned, { hours: deps.config.handoff.idleHours })
+        : t(lang, HANDOFF_KEYS.resolved);
+    await send(row, textMessage(recipientOf(row), text), `handoff:${row.id}:returned`, text);
+    return true;
+  }
+
+  function reengageOffer(row: Row): ReengageOffer | null {
+    const def = findTemplate(REENGAGE_TEMPLATE);
+    if (!def || !row.participantId || row.optedOut) return null;
+    return {
+      template: def.name,
+      language: templateLanguageFor(def, languageOf(row), 'id'),
+      method: 'POST',
+      url: `/api/handoffs/${row.id}/reengage`,
+    };
+  }
+
+  return {
+    summary,
+
+    async list(status?: HandoffStatus): Promise<HandoffSummary[]> {
+      const at = now();
+      const rows =
+        status === 'resolved'
+          ? await select()
+              .where(eq(handoffs.status, 'resolved'))
+              .orderBy(desc(handoffs.resolvedAt))
+              .limit(200)
+          : await select()
+              .where(status ? eq(handoffs.status, status) : ne(handoffs.status, 'resolved'))
+              .orderBy(asc(handoffs.createdAt), asc(handoffs.id));
+      return rows.map((r) => summary(r, at));
+    },
+
+    /** Open handoffs by status, and the waiting ones past HANDOFF_OVERDUE_MINUTES: the /metrics gauges. */
+    async counts(): Promise<{ waiting: number; assigned: number; overdue: number }> {
+      const cutoff = new Date(now().getTime() - overdueMs);
+      const [row] = await db
+        .select({
+          waiting: sql<number>`count(*) filter (where ${handoffs.status} = 'waiting')`.mapWith(Number),
+          assigned: sql<number>`count(*) filter (where ${handoffs.status} = 'assigned')`.mapWith(Number),
+          overdue:
+            sql<number>`count(*) filter (where ${handoffs.status} = 'waiting' and ${handoffs.createdAt} < ${ts(cutoff)})`.mapWith(
+              Number,
+            ),
+        })
+        .from(handoffs)
+        .where(ne(handoffs.status, 'resolved'));
+      return row ?? { waiting: 0, assigned: 0, overdue: 0 };
+    },
+
+    async claim(id: number, agent: Agent): Promise<Result<{ handoff: HandoffSummary }>> {
+      const at = now();
+      // One statement decides: a waiting handoff becomes this agent's; the loser of a race matches no row.
+      const won = await db
+        .update(handoffs)
+        .set({ status: 'assigned', assignedTo: agent.name, assignedAt: at })
+        .where(and(eq(handoffs.id, id), eq(handoffs.status, 'waiting')))
+        .returning({ id: handoffs.id });
+      const row = await load(id);
+      if (won.length > 0) {
+        await audit(actorOf(agent), 'handoff.claim', id);
+        return { ok: true, handoff: summary(row!, at) };
+      }
+      const refusal = refusalFor(row, agent);
+      // claiming what one already holds is a no-op, not a conflict
+      if (refusal === null) return { ok: true, handoff: summary(row!, at) };
+      return { ok: false, ...refusal };
+    },
+
+    async reply(
+      id: number,
+      agent: Agent,
+      text: string,
+    ): Promise<Result<{ messageId: number; windowClosesAt: string | null }>> {
+      const row = await load(id);
+      const refusal = refusalFor(row, agent);
+      if (refusal) return { ok: false, ...refusal };
+      const held = row!;
+      const at = now();
+      if (!windowOpen(held, at)) {
+        return {
+          ok: false,
+          reason: 'window_closed',
+          windowClosedAt: iso(windowClosesAt(held)) ?? null,
+          reengage: reengageOffer(held),
+        };
+      }
+      // The hold is checked again in the same statement that records the activity: a resolve or an idle
+      // return in between makes this reply a conflict instead of a message the bot no longer expects.
+      const still = await db
+        .update(handoffs)
+        .set({ lastMessageAt: at })
+        .where(and(eq(handoffs.id, id), eq(handoffs.status, 'assigned'), eq(handoffs.assignedTo, agent.name)))
+        .returning({ id: handoffs.id });
+      if (still.length === 0)
+        return { ok: false, ...(refusalFor(await load(id), agent) ?? { reason: 'resolved' }) };
+      const sent = await send(
+        held,
+        textMessage(recipientOf(held), text),
+        `handoff:${id}:agent:${randomUUID()}`,
+        text,
+      );
+      // the audit keeps who and when; the words stay in the message history only
+      await audit(actorOf(agent), 'handoff.reply', id, {
+        messageId: sent.messageId,
+        chars: Array.from(text).length,
+      });
+      return { ok: true, messageId: sent.messageId, windowClosesAt: iso(windowClosesAt(held)) ?? null };
+    },
+
+    async resolve(id: number, agent: Agent): Promise<Result<{ handoff: HandoffSummary; notified: boolean }>> {
+      const at = now();
+      // an admin may close any open handoff (an agent gone home); an agent only a waiting one or their own
+      const mayClose =
+        agent.role === 'admin'
+          ? ne(handoffs.status, 'resolved')
+          : or(
+              eq(handoffs.status, 'waiting'),
+              and(eq(handoffs.status, 'assigned'), eq(handoffs.assignedTo, agent.name)),
+            );
+      const done = await db
+        .update(handoffs)
+        .set({ status: 'resolved', resolvedAt: at })
+        .where(and(eq(handoffs.id, id), mayClose))
+        .returning({ id: handoffs.id });
+      const row = await load(id);
+      if (done.length === 0) {
+        const refusal = refusalFor(row, agent);
+        return {
+          ok: false,
+          ...(refusal && refusal.reason !== 'not_claimed' ? refusal : { reason: 'resolved' }),
+        };
+      }
+      await audit(actorOf(agent), 'handoff.resolve', id);
+      const notified = await tellReturned(row!, 'resolved');
+      return { ok: true, handoff: summary(row!, at), notified };
+    },
+
+    /** Sends the re-engagement template: its "talk to an officer" button reopens the window when tapped. */
+    async reengage(id: number, agent: Agent): Promise<Result<{ messageId: number; duplicate: boolean }>> {
+      const row = await load(id);
+      const refusal = refusalFor(row, agent);
+      if (refusal) return { ok: false, ...refusal };
+      const held = row!;
+      const def = findTemplate(REENGAGE_TEMPLATE);
+      if (!def)
+        return { ok: false, reason: 'no_template', detail: `${REENGAGE_TEMPLATE} is not in the registry` };
+      if (!held.participantId || held.optedOut) {
+        return {
+          ok: false,
+          reason: 'no_template',
+          detail: held.participantId
+            ? 'the participant opted out of reminders'
+            : 'the sender is not a registered participant',
+        };
+      }
+      const balance = await getBalance(db, held.participantId);
+      const unpaid = balance.unpaid.filter((b) => b.outstanding > 0);
+      if (unpaid.length === 0) {
+        return {
+          ok: false,
+          reason: 'no_template',
+          detail: 'the participant has no unpaid bill to remind of',
+        };
+      }
+      const language = templateLanguageFor(def, languageOf(held), 'id');
+      const today = new Intl.DateTimeFormat('en-CA', {
+        timeZone: deps.config.businessTz,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      }).format(now());
+      const bills = unpaid.map((b) => ({ period: b.period, outstanding: b.outstanding, dueDate: b.dueDate }));
+      const body = renderTemplate(
+        def,
+        recipientOf(held),
+        {
+          participant: { name: held.name ?? '', language: languageOf(held) },
+          bill: bills[0]!,
+          unpaid: bills,
+          today,
+        },
+        language,
+      );
+      // once a day per handoff: a second click the same day is the same message
+      const sent = await send(held, body, `handoff:${id}:reengage:${today}`, null, def.name);
+      if (!sent.duplicate) {
+        await db.update(handoffs).set({ lastMessageAt: now() }).where(eq(handoffs.id, id));
+        await audit(actorOf(agent), 'handoff.reengage', id, {
+          messageId: sent.messageId,
+          template: def.name,
+        });
+      }
+      return { ok: true, ...sent };
+    },
+
+    /** The agent's view: the handoff, who it is, what they owe and paid, consent, and every message. */
+    async view(id: number) {
+      const row = await load(id);
+      if (!row) return null;
+      const at = now();
+      const participant = row.participantId
+        ? ((await db.select().from(participants).where(eq(participants.id, row.participantId)))[0] ?? null)
+        : null;
+      const balance = participant ? await getBalance(db, participant.id) : null;
+      const paid = participant
+        ? await db
+            .select({
+              reference: payments.reference,
+              period: payments.period,
+              amount: payments.amount,
+              paidAt: payments.paidAt,
+              channel: payments.channel,
+            })
+            .from(payments)
+            .where(eq(payments.participantId, participant.id))
+            .orderBy(desc(payments.paidAt))
+            .limit(10)
+        : [];
+      const ledger = participant
+        ? await db
+            .select({ action: consents.action, source: consents.source, createdAt: consents.createdAt })
+            .from(consents)
+            .where(eq(consents.participantId, participant.id))
+            .orderBy(desc(consents.createdAt), desc(consents.id))
+            .limit(10)
+        : [];
+      // Newest 500, shown oldest first: a long history stays fast, and its end is what matters here. In
+      // the order we recorded them (id): inbound times are whole seconds, so by time an answer written in
+      // the same second as the agent's reply would show before it.
+      const history = (
+        await db
+          .select()
+          .from(messages)
+          .where(eq(messages.contactKey, row.contactKey))
+          .orderBy(desc(messages.id))
+          .limit(500)
+      ).reverse();
+      return {
+        handoff: summary(row, at),
+        contact: {
+          contactKey: row.contactKey,
+          waId: row.waId,
+          profileName: row.profileName,
+          lastInboundAt: iso(row.lastInboundAt) ?? null,
+        },
+        participant: participant
+          ? {
+              kpj: participant.kpj,
+              name: participant.name,
+              category: participant.category,
+              language: participant.language,
+              // the bot discloses bills only to this number; an agent should know when they talk to another
+              registeredNumber: participant.waId === row.waId,
+            }
+          : null,
+        window: { open: windowOpen(row, at), closesAt: iso(windowClosesAt(row)) ?? null },
+        bills: balance
+          ? {
+              unpaid: balance.unpaid.map((b) => ({
+                period: b.period,
+                amount: b.amount,
+                outstanding: b.outstanding,
+                dueDate: b.dueDate,
+              })),
+              total: balance.total,
+            }
+          : null,
+        payments: paid.map((p) => ({ ...p, paidAt: p.paidAt.toISOString() })),
+        consent: participant
+          ? {
+              optedOut: participant.optedOut,
+              history: ledger.map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })),
+            }
+          : null,
+        messages: history.map((m) => ({
+          id: m.id,
+          direction: m.direction,
+          author: authorOf(m.direction, m.dedupeKey),
+          type: m.type,
+          text: m.text ?? tappedTitle(m.payload),
+          ...(m.replyId ? { replyId: m.replyId } : {}),
+          ...(m.templateName ? { templateName: m.templateName } : {}),
+          status: m.status,
+          at: m.occurredAt.toISOString(),
+          ...(m.priority ? { priority: m.priority } : {}),
+          ...(m.errorCode ? { errorCode: m.errorCode, errorTitle: m.errorTitle } : {}),
+        })),
+      };
+    },
+
+    /**
+     * Canned answers from the locale texts, in the participant's language. Payment steps carry the code
+     * and amount only when the conversation is with the participant's registered number, the same rule
+     * the bot keeps; otherwise the agent fills them in after checking who writes.
+     */
+    async canned(id: number): Promise<{ key: string; text: string }[] | null> {
+      const row = await load(id);
+      if (!row) return null;
+      const lang = languageOf(row);
+      const out: { key: string; text: string }[] = CANNED_FAQ_KEYS.map((key) => ({
+        key,
+        text: t(lang, key),
+      }));
+      let code = '…';
+      let amount = '…';
+      let kpj = t(lang, 'pay.kpj_on_card');
+      if (row.participantId && row.kpj && row.participantWaId === row.waId) {
+        const balance = await getBalance(db, row.participantId);
+        const first = balance.unpaid[0];
+        if (first) {
+          code = first.paymentCode;
+          amount = rupiah(balance.total);
+        }
+        kpj = row.kpj;
+      }
+      for (const channel of PAY_CHANNELS) {
+        const key = `pay.steps.${channel}`;
+        out.push({ key, text: t(lang, key, { code, amount, kpj }) });
+      }
+      return out;
+    },
+
+    /**
+     * Returns to the bot every open handoff where nobody has written for HANDOFF_IDLE_HOURS, and tells
+     * each participant (now, or at their next message when the window has closed).
+     */
+    async returnIdle(): Promise<number[]> {
+      const at = now();
+      const cutoff = new Date(at.getTime() - idleMs);
+      const returned = await db.transaction(async (tx) => {
+        const rows = await tx
+          .update(handoffs)
+          .set({ status: 'resolved', resolvedAt: at })
+          .where(and(ne(handoffs.status, 'resolved'), lt(handoffs.lastMessageAt, cutoff)))
+          .returning({ id: handoffs.id });
+        if (rows.length > 0) {
+          await tx.insert(auditLog).values(
+            rows.map((r) => ({
+              actor: 'system',
+              action: 'handoff.idle_return',
+              subject: `handoff:${r.id}`,
+              details: { idleHours: deps.config.handoff.idleHours },
+            })),
+          );
+        }
+        return rows.map((r) => r.id);
+      });
+      for (const id of returned) {
+        const row = await load(id);
+        if (row) await tellReturned(row, 'idle');
+      }
+      return returned;
+    },
+
+    /**
+     * Called as a participant's messages arrive, before the bot answers them: a notice of a return that
+     * could not go out (the window had closed) goes now, first, once (its dedupe key is the handoff's).
+     */
+    async noticeOnInbound(contactKeys: Iterable<string>): Promise<void> {
+      const horizon = new Date(now().getTime() - NOTICE_HORIZON_MS);
+      for (const contactKey of new Set(contactKeys)) {
+        const [latest] = await select()
+          .where(eq(handoffs.contactKey, contactKey))
+          .orderBy(desc(handoffs.id))
+          .limit(1);
+        if (latest?.status !== 'resolved' || !latest.resolvedAt || latest.resolvedAt < horizon) continue;
+        const [told] = await db
+          .select({ id: messages.id })
+          .from(messages)
+          .where(eq(messages.dedupeKey, `handoff:${latest.id}:returned`));
+        if (told) continue;
+        const [idle] = await db
+          .select({ id: auditLog.id })
+          .from(auditLog)
+          .where(
+            and(
+              eq(auditLog.subject, `handoff:${latest.id}`),
+              inArray(auditLog.action, ['handoff.idle_return']),
+            ),
+          );
+        await tellReturned(latest, idle ? 'idle' : 'resolved');
+      }
+    },
+  };
+}
+
+export type Desk = ReturnType<typeof createDesk>;
+
+/** Who wrote a message, for the agent's view: the participant, an agent (the room's own key), or the bot. */
+function authorOf(direction: 'in' | 'out', dedupeKey: string | null): 'participant' | 'agent' | 'bot' {
+  if (direction === 'in') return 'participant';
+  return dedupeKey && /^handoff:\d+:agent:/.test(dedupeKey) ? 'agent' : 'bot';
+}
+
+/** The words of a tapped button or list row, kept only in the raw inbound message. */
+function tappedTitle(payload: unknown): string | null {
+  const p = payload as {
+    button?: { text?: string };
+    interactive?: { button_reply?: { title?: string }; list_reply?: { title?: string } };
+  } | null;
+  return p?.button?.text ?? p?.interactive?.button_reply?.title ?? p?.interactive?.list_reply?.title ?? null;
+}

@@ -1,0 +1,16 @@
+// The one door to the handoff room: the agents' inbox, its API, and the rules of who holds a conversation.
+export {
+  type Agent,
+  createDesk,
+  type Desk,
+  type DeskDeps,
+  type HandoffStatus,
+  type HandoffSummary,
+  REENGAGE_TEMPLATE,
+  type Refusal,
+  WINDOW_MS,
+} from './desk.js';
+export { createHandoffJobs, type HandoffJobs, type HandoffJobsDeps, IDLE_CHECK_MS } from './jobs.js';
+export { CANNED_FAQ_KEYS, HANDOFF_KEYS } from './keys.js';
+export { inboxPage } from './page.js';
+export { type HandoffRoutesOptions, handoffRoutes } from './routes.js';
