@@ -10,7 +10,7 @@ import { audienceSchema, countAudience } from './audience.js';
 import { localDate } from './hours.js';
 import { campaignImpact } from './impact.js';
 import { rows } from './sql.js';
-import { campaignReport, estimate } from './stats.js';
+import { campaignReport, estimate, messagingCost } from './stats.js';
 
 export interface CampaignRoutesOptions {
   db: Db;
@@ -177,6 +177,35 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
   }
 
   app.get(
+    '/api/costs',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: "What WhatsApp charged, campaigns and the bot's own replies apart, at the rate card",
+        querystring: z.object({
+          from: z.iso.date(),
+          to: z.iso.date(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { from, to } = request.query;
+      // whole days in BUSINESS_TZ, both ends included
+      const tz = opts.config.businessTz;
+      const next = new Date(`${to}T00:00:00Z`);
+      next.setUTCDate(next.getUTCDate() + 1);
+      const range = { from: localMidnight(from, tz), to: localMidnight(next.toISOString().slice(0, 10), tz) };
+      if (range.to <= range.from) {
+        return reply
+          .code(400)
+          .send({ error: 'Bad Request', message: 'to must not be before from', issues: [] });
+      }
+      const cost = await messagingCost(db, opts.config.campaigns.priceIdr, range);
+      return { from, to, timeZone: tz, ...cost };
+    },
+  );
+
+  app.get(
     '/api/campaigns/:id/impact',
     {
       schema: {
@@ -236,3 +265,20 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
     },
   );
 };
+
+/** The instant a calendar date begins in a time zone. */
+function localMidnight(date: string, timeZone: string): Date {
+  const utc = new Date(`${date}T00:00:00Z`);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).formatToParts(utc);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asLocal = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
+  return new Date(utc.getTime() - (asLocal - utc.getTime()));
+}

@@ -33,6 +33,65 @@ export interface CampaignReport {
 type Count = string | number | null;
 
 /**
+ * What one sent message costs at the rate card, from the pricing its status webhooks reported: only
+ * `regular` is billed (free customer-service and free-entry-point messages cost nothing).
+ */
+const priceOf = (prices: Config['campaigns']['priceIdr']) => sql`case
+  when pricing_type is not null and pricing_type <> 'regular' then 0
+  when pricing_category = 'utility' then ${prices.utility}
+  when pricing_category in ('marketing', 'marketing_lite') then ${prices.marketing}
+  when pricing_category = 'service' then ${prices.service}
+  else 0 end`;
+
+export interface CostLine {
+  /** messages with a billed price reported */
+  billed: number;
+  idr: number;
+}
+
+export interface MessagingCost {
+  /** campaign reminders (blast priority) */
+  campaigns: CostLine;
+  /** the bot's and the officers' replies in conversations (reply priority) */
+  conversations: CostLine;
+  byCategory: Record<string, CostLine>;
+  totalIdr: number;
+}
+
+/** What WhatsApp charged for everything sent between two instants, campaigns and conversations apart. */
+export async function messagingCost(
+  db: Queryable,
+  prices: Config['campaigns']['priceIdr'],
+  range: { from: Date; to: Date },
+): Promise<MessagingCost> {
+  const lines = await rows<{ priority: string | null; category: string | null; billed: Count; idr: Count }>(
+    db,
+    sql`select priority, pricing_category as category,
+        count(*) filter (where pricing_type = 'regular') as billed,
+        coalesce(sum(${priceOf(prices)}), 0) as idr
+      from messages
+      where direction = 'out' and wamid is not null and pricing_category is not null
+        and coalesce(sent_at, occurred_at) >= ${range.from.toISOString()}::timestamptz
+        and coalesce(sent_at, occurred_at) < ${range.to.toISOString()}::timestamptz
+      group by priority, pricing_category`,
+  );
+  const zero = (): CostLine => ({ billed: 0, idr: 0 });
+  const out: MessagingCost = { campaigns: zero(), conversations: zero(), byCategory: {}, totalIdr: 0 };
+  for (const l of lines) {
+    const billed = Number(l.billed ?? 0);
+    const idr = Number(l.idr ?? 0);
+    const side = l.priority === 'blast' ? out.campaigns : out.conversations;
+    side.billed += billed;
+    side.idr += idr;
+    const cat = (out.byCategory[l.category ?? 'unknown'] ??= zero());
+    cat.billed += billed;
+    cat.idr += idr;
+    out.totalIdr += idr;
+  }
+  return out;
+}
+
+/**
  * When the reminder reached the participant's phone as far as we know: the first status time, or, before
  * any status, when it was queued (a payment recorded after that is after the reminder was sent or on its way).
  */
@@ -72,12 +131,7 @@ export async function campaignReport(
             and k.created_at > rec.reminded_at)) as "optedOut",
         count(*) filter (where wamid is not null and exists (
           select 1 from bills b where b.id = rec.bill_id and b.paid_at > rec.reminded_at)) as paid,
-        coalesce(sum(case
-          when pricing_type is not null and pricing_type <> 'regular' then 0
-          when pricing_category = 'utility' then ${prices.utility}
-          when pricing_category in ('marketing', 'marketing_lite') then ${prices.marketing}
-          when pricing_category = 'service' then ${prices.service}
-          else 0 end), 0) as cost,
+        coalesce(sum(${priceOf(prices)}), 0) as cost,
         coalesce(sum((select sum(y.amount) from payments y
           where y.bill_id = rec.bill_id and y.paid_at > rec.reminded_at)) filter (where wamid is not null), 0)
           as paid_after

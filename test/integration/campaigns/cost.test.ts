@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messages } from '../../../src/db/index.js';
+import { APP_SECRET, adminHeaders, startTestApp, type TestApp } from '../../support/app.js';
+import { hasServers } from '../../support/servers.js';
+import { randomWamid, signedRequest, statusWebhook } from '../../support/webhooks.js';
+
+// The bill WhatsApp sends: campaign reminders and the bot's own replies (charged since October 2026),
+// from the pricing each status webhook reports, at the configured rate card.
+describe.skipIf(!hasServers)('messaging cost', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { PRICE_IDR_UTILITY: '400', PRICE_IDR_SERVICE: '300' } });
+  });
+  afterAll(() => t?.close());
+
+  const sent = async (priority: 'reply' | 'blast', pricing: { category: string; type: string }) => {
+    const wamid = randomWamid();
+    await t.database.db.insert(messages).values({
+      direction: 'out',
+      contactKey: '6281234569001',
+      wamid,
+      type: priority === 'blast' ? 'template' : 'text',
+      payload: {},
+      status: 'accepted',
+      priority,
+    });
+    const req = signedRequest(
+      statusWebhook([{ wamid, status: 'sent', recipient: '6281234569001', pricing }]),
+      APP_SECRET,
+    );
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/webhooks/whatsapp',
+      headers: req.headers,
+      payload: req.body,
+    });
+    expect(res.statusCode).toBe(200);
+  };
+
+  it('costs campaign reminders and conversation replies apart, and free messages at nothing', async () => {
+    await sent('blast', { category: 'utility', type: 'regular' });
+    await sent('blast', { category: 'utility', type: 'regular' });
+    await sent('reply', { category: 'service', type: 'regular' });
+    await sent('reply', { category: 'utility', type: 'free_customer_service' });
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' }).format(new Date());
+    const res = await t.app.inject({ url: `/api/costs?from=${today}&to=${today}`, headers: adminHeaders });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      campaigns: { billed: 2, idr: 800 },
+      conversations: { billed: 1, idr: 300 },
+      byCategory: { utility: { billed: 2, idr: 800 }, service: { billed: 1, idr: 300 } },
+      totalIdr: 1100,
+    });
+    const yesterday = await t.app.inject({
+      url: '/api/costs?from=2020-01-01&to=2020-01-31',
+      headers: adminHeaders,
+    });
+    expect(yesterday.json()).toMatchObject({ totalIdr: 0 });
+  });
+
+  it('refuses a range that ends before it starts, or a bad date', async () => {
+    expect(
+      (await t.app.inject({ url: '/api/costs?from=2026-11-10&to=2026-11-01', headers: adminHeaders }))
+        .statusCode,
+    ).toBe(400);
+    expect(
+      (await t.app.inject({ url: '/api/costs?from=yesterday&to=2026-11-01', headers: adminHeaders }))
+        .statusCode,
+    ).toBe(400);
+  });
+});
