@@ -83,7 +83,9 @@ export async function messagingCost(
     const side = l.priority === 'blast' ? out.campaigns : out.conversations;
     side.billed += billed;
     side.idr += idr;
-    const cat = (out.byCategory[l.category ?? 'unknown'] ??= zero());
+    const name = l.category ?? 'unknown';
+    const cat = out.byCategory[name] ?? zero();
+    out.byCategory[name] = cat;
     cat.billed += billed;
     cat.idr += idr;
     out.totalIdr += idr;
