@@ -26,34 +26,21 @@ const optionalString = z
   .optional()
   .transform((s) => (s === '' ? undefined : s));
 
-const quietHours = z
-  .string()
-  .default('20:00-08:00')
-  .transform((s, ctx): TimeWindow | null => {
-    const v = s.trim();
-    if (v === '') return null;
-    const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(v);
-    if (!m || !hhmm.test(m[1]!) || !hhmm.test(m[2]!)) {
-      ctx.addIssue({ code: 'custom', message: `expected HH:MM-HH:MM or empty, got "${v}"` });
-      return z.NEVER;
-    }
-    return { start: minutesOf(m[1]!), end: minutesOf(m[2]!) };
-  });
-
-/** An optional HH:MM-HH:MM window; empty or unset: none. */
-const optionalWindow = z
-  .string()
-  .default('')
-  .transform((s, ctx): TimeWindow | null => {
-    const v = s.trim();
-    if (v === '') return null;
-    const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(v);
-    if (!m || !hhmm.test(m[1]!) || !hhmm.test(m[2]!)) {
-      ctx.addIssue({ code: 'custom', message: `expected HH:MM-HH:MM or empty, got "${v}"` });
-      return z.NEVER;
-    }
-    return { start: minutesOf(m[1]!), end: minutesOf(m[2]!) };
-  });
+/** An HH:MM-HH:MM window in BUSINESS_TZ (it may wrap past midnight); empty: none. */
+const timeWindow = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx): TimeWindow | null => {
+      const v = s.trim();
+      if (v === '') return null;
+      const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(v);
+      if (!m || !hhmm.test(m[1]!) || !hhmm.test(m[2]!)) {
+        ctx.addIssue({ code: 'custom', message: `expected HH:MM-HH:MM or empty, got "${v}"` });
+        return z.NEVER;
+      }
+      return { start: minutesOf(m[1]!), end: minutesOf(m[2]!) };
+    });
 
 /** Comma-separated calendar dates (YYYY-MM-DD); empty: none. */
 const dateList = z
@@ -163,14 +150,14 @@ export const envSchema = z
     DATA_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     BUSINESS_TZ: timeZone,
-    QUIET_HOURS: quietHours,
+    QUIET_HOURS: timeWindow('20:00-08:00'),
     OFFICE_HOURS: officeHours,
     DATA_DIR: z.string().min(1).default('./.data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WEBHOOK_SENDER_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(60),
     API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     CAMPAIGN_HOLIDAYS: dateList,
-    CAMPAIGN_FRIDAY_PAUSE: optionalWindow,
+    CAMPAIGN_FRIDAY_PAUSE: timeWindow(''),
     PRICE_IDR_UTILITY: z.coerce.number().int().min(0).default(410),
     PRICE_IDR_MARKETING: z.coerce.number().int().min(0).default(675),
     PRICE_IDR_SERVICE: z.coerce.number().int().min(0).default(410),

@@ -43,6 +43,16 @@ describe('configuration', () => {
     expect(config.quietHours).toBeNull();
   });
 
+  it('reads the optional campaign windows', () => {
+    const config = loadConfig({
+      CAMPAIGN_FRIDAY_PAUSE: '11:30-13:00',
+      CAMPAIGN_HOLIDAYS: '2026-12-25, 2027-01-01',
+    });
+    expect(config.campaigns.fridayPause).toEqual({ start: 11 * 60 + 30, end: 13 * 60 });
+    expect(config.campaigns.holidays).toEqual(['2026-12-25', '2027-01-01']);
+    expect(loadConfig({}).campaigns.fridayPause).toBeNull();
+  });
+
   it('reads office hours that wrap past Sunday', () => {
     expect(loadConfig({ OFFICE_HOURS: 'Sat-Mon 09:00-12:00' }).officeHours.days).toEqual([6, 7, 1]);
   });
@@ -62,6 +72,11 @@ describe('configuration', () => {
     [{ ...production, WHATSAPP_APP_SECRET: '' }, 'WHATSAPP_APP_SECRET'],
     [{ ...production, WHATSAPP_VERIFY_TOKEN: '' }, 'WHATSAPP_VERIFY_TOKEN'],
     [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
+    [{ CAMPAIGN_FRIDAY_PAUSE: 'noon' }, 'CAMPAIGN_FRIDAY_PAUSE'],
+    [{ CAMPAIGN_HOLIDAYS: '2026-12-25,2026-02-30' }, 'CAMPAIGN_HOLIDAYS'],
+    [{ WHATSAPP_TIER: 'gold' }, 'WHATSAPP_TIER'],
+    [{ WHATSAPP_SEND_CONCURRENCY: '0' }, 'WHATSAPP_SEND_CONCURRENCY'],
+    [{ HANDOFF_IDLE_HOURS: '-1' }, 'HANDOFF_IDLE_HOURS'],
   ])('refuses %o with one line naming %s', (env, variable) => {
     const message = failure(env as Record<string, string>);
     expect(message).toContain(variable);
