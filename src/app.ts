@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { keyRoutes, roleGuard } from './auth/index.js';
 import { campaignRoutes } from './campaigns/index.js';
 import type { Config } from './config.js';
+import { dashboardPage, dashboardRoutes } from './dashboard/index.js';
 import type { Database } from './db/index.js';
 import { handoffRoutes, inboxPage } from './handoff/index.js';
 import type { RecordedInbound } from './messages/index.js';
@@ -20,6 +21,7 @@ import type { Metrics } from './metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import type { Outbound } from './outbound/index.js';
 import { participantRoutes } from './participants/index.js';
+import { type Simulator, simulatorPage, simulatorRoutes } from './simulator/index.js';
 import { webhookRoutes } from './webhook/index.js';
 
 export interface AppDeps {
@@ -39,6 +41,8 @@ export interface AppDeps {
   /** a pino logger (production, tests that read the log); none: no logging */
   logger?: FastifyServerOptions['loggerInstance'];
   onInbound?: (recorded: RecordedInbound[]) => Promise<void>;
+  /** the built-in WhatsApp (embedded mode only): its page and routes exist only then */
+  simulator?: Simulator;
 }
 
 export interface App extends FastifyInstance {
@@ -130,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(keyRoutes, { db: deps.database.db });
     await api.register(participantRoutes, { db: deps.database.db, dataKey: deps.dataKey });
     await api.register(campaignRoutes, { db: deps.database.db, config: deps.config, metrics: deps.metrics });
+    await api.register(dashboardRoutes, { db: deps.database.db, config: deps.config });
   });
 
   // The agents' inbox: its API for agent and admin keys (its own rate-limit group, so polling agents do not
@@ -148,6 +153,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     });
   });
   await app.register(inboxPage);
+  await app.register(dashboardPage);
+  if (deps.simulator) {
+    await app.register(simulatorRoutes, { db: deps.database.db, simulator: deps.simulator });
+    await app.register(simulatorPage);
+  }
 
   const built = app as unknown as App;
   built.drainBackgroundWork = async () => {

@@ -16,7 +16,8 @@ import { loggerOptions } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutbound, type Outbound } from './outbound/index.js';
 import { resolveSecrets, type Secrets } from './secrets.js';
-import { type CloudApiClient, createCloudApiClient, createSimulatorClient } from './whatsapp/index.js';
+import { createSimulator, type Simulator } from './simulator/index.js';
+import { type CloudApiClient, createCloudApiClient } from './whatsapp/index.js';
 
 export interface Service {
   app: App;
@@ -24,6 +25,8 @@ export interface Service {
   outbound: Outbound;
   metrics: Metrics;
   client: CloudApiClient;
+  /** the built-in WhatsApp, when it is the Cloud API (no access token) */
+  simulator?: Simulator;
   address: string;
   /** the admin key a newcomer can use: ADMIN_API_KEY, or the one generated for embedded mode */
   adminApiKey?: string;
@@ -65,10 +68,15 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
   if (adminApiKey) await ensureBootstrapAdmin(database.db, adminApiKey);
 
   const { phoneNumberId, accessToken } = config.whatsapp;
+  // Without a token the simulator is the Cloud API: it answers with signed webhooks once the app exists.
+  const simulator =
+    accessToken && phoneNumberId
+      ? undefined
+      : createSimulator({ appSecret: secrets.appSecret, log: (line) => log.debug(line) });
   const client =
     accessToken && phoneNumberId
       ? createCloudApiClient({ ...config.whatsapp, phoneNumberId, accessToken })
-      : createSimulatorClient({ log: (line) => log.info(line) });
+      : simulator!.client;
   const outbound = createOutbound({
     db: database.db,
     client,
@@ -114,6 +122,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     appSecret: secrets.appSecret,
     verifyToken: secrets.verifyToken,
     logger: log,
+    ...(simulator ? { simulator } : {}),
     onInbound: async (recorded) => {
       const keys = recorded.map((r) => r.message.contact);
       // a return to the bot the participant could not be told of (window closed) is told first
@@ -122,6 +131,16 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
         .catch((err: Error) => log.warn({ err: err.message }, 'handoff return notice failed'));
       await engine.handle(keys);
     },
+  });
+  // the simulator's webhooks take the same road as Meta's: the signed bytes through the HTTP stack
+  simulator?.attach(async (raw, signature) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/webhooks/whatsapp',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+      payload: raw,
+    });
+    return res.statusCode;
   });
   await outbound.start();
   campaigns.start();
@@ -138,6 +157,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
   const stop = () => {
     stopping ??= (async () => {
       // Stop taking requests, finish what answered webhooks started, then let in-flight sends finish.
+      simulator?.close();
       await app.close();
       await app.drainBackgroundWork();
       await campaigns.stop();
@@ -149,5 +169,5 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     })();
     return stopping;
   };
-  return { app, database, outbound, metrics, client, address, adminApiKey, secrets, stop };
+  return { app, database, outbound, metrics, client, simulator, address, adminApiKey, secrets, stop };
 }
