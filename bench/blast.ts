@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
 import { messages } from '../src/db/index.js';
 import { importBills, importParticipants } from '../src/participants/index.js';
+import { generateSeed } from '../src/demo/seed.js';
 import { startService } from '../src/service.js';
 
 const arg = (name: string, fallback: number) => {
@@ -91,13 +92,8 @@ const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'applicat
 
 try {
   console.log(`seeding ${size} participants and bills …`);
-  const people = Array.from({ length: size }, (_, i) => ({
-    kpj: String(10_000_000_000 + i),
-    name: `Peserta ${i}`,
-    phone: `0812${String(10_000_000 + i).padStart(8, '0')}`,
-    birthDate: '17-08-1970',
-    category: 'BPU',
-  }));
+  // the demo's generator: realistic names and phone forms, so bodies have their real size
+  const people = generateSeed({ size, seed: 1, today: new Date().toISOString().slice(0, 10) }).participants;
   for (let i = 0; i < size; i += 10_000) {
     await importParticipants(db, people.slice(i, i + 10_000), {
       dataKey: 'b'.repeat(40),
@@ -122,7 +118,7 @@ try {
     body: JSON.stringify({
       name: 'bench blast',
       template: { name: 'iuran_reminder', language: 'id' },
-      audience: { category: 'BPU' },
+      audience: {},
     }),
   });
   const campaign = (await created.json()) as { id: number; audienceSize: number };
