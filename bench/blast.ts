@@ -11,8 +11,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
 import { messages } from '../src/db/index.js';
-import { importBills, importParticipants } from '../src/participants/index.js';
 import { generateSeed } from '../src/demo/seed.js';
+import { importBills, importParticipants } from '../src/participants/index.js';
 import { startService } from '../src/service.js';
 
 const arg = (name: string, fallback: number) => {

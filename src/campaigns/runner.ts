@@ -11,7 +11,7 @@ import {
 import type { Config } from '../config.js';
 import { type Campaign, campaignStatusCursor, campaigns, type Db } from '../db/index.js';
 import type { Metrics } from '../metrics.js';
-import type { GuardedMessage, Outbound, SendDecision } from '../outbound/index.js';
+import type { GuardedMessage, Outbound, OutboundRequest, SendDecision } from '../outbound/index.js';
 import { type Audience, insertDuePage, insertRecipientPage } from './audience.js';
 import { holdFor, localDate, type SendingHours } from './hours.js';
 import {
@@ -62,7 +62,8 @@ const NEXT_DAY_TRIES = 2;
 const PAGE = 1000;
 /** A claimed recipient whose message link was lost (a crash between enqueue and link) is linked again. */
 const RELINK_AFTER_SECONDS = 30;
-const ENQUEUE_CONCURRENCY = 8;
+/** reminders handed to the sender in one batch */
+const ENQUEUE_BATCH = 500;
 /** A campaign held by the messaging limit looks for freed budget this often. */
 const TIER_RECHECK_MS = 1000;
 /** A paused reminder caught mid-send (outcome unknown) waits this long to learn it, never re-queued. */
@@ -402,7 +403,10 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
       byParticipant.set(f.participant_id, list);
     }
     const today = localDate(now(), hours.timeZone);
-    const one = async (r: Claimed) => {
+    // Render every reminder of the page first, then hand them to the sender in one batch: one statement
+    // for the ids, one for the rows, one for the jobs, one to link the recipients.
+    const ready: { r: Claimed; req: OutboundRequest }[] = [];
+    for (const r of claimed) {
       const unpaidRows = byParticipant.get(r.participant_id) ?? [];
       const unpaid: TemplateBill[] = unpaidRows.map((f) => ({
         period: f.period,
@@ -413,7 +417,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
       const who = unpaidRows[0];
       if (i < 0 || !who) {
         await skipUnqueued(r.id, 'paid');
-        return;
+        continue;
       }
       const ctx: TemplateContext = {
         participant: { name: who.name, language: who.language },
@@ -431,21 +435,31 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
           'campaign: template not renderable',
         );
         await skipUnqueued(r.id, 'render_failed');
-        return;
+        continue;
       }
-      const { messageId } = await outbound.enqueue({
-        contactKey: who.wa_id,
-        participantId: r.participant_id,
-        body,
-        priority: 'blast',
-        dedupeKey: dedupeKeyFor(r.id, r.attempts),
-        templateName: def.name,
+      ready.push({
+        r,
+        req: {
+          contactKey: who.wa_id,
+          participantId: r.participant_id,
+          body,
+          priority: 'blast',
+          dedupeKey: dedupeKeyFor(r.id, r.attempts),
+          templateName: def.name,
+        },
       });
-      await db.execute(sql`update campaign_recipients set message_id = ${messageId}
-        where id = ${r.id} and status = 'queued' and message_id is null and attempts = ${r.attempts}`);
-    };
-    for (let i = 0; i < claimed.length; i += ENQUEUE_CONCURRENCY) {
-      await Promise.all(claimed.slice(i, i + ENQUEUE_CONCURRENCY).map(one));
+    }
+    for (let k = 0; k < ready.length; k += ENQUEUE_BATCH) {
+      const page = ready.slice(k, k + ENQUEUE_BATCH);
+      const queued = await outbound.enqueueMany(page.map((p) => p.req));
+      const links = page.map((p, n) => ({
+        id: p.r.id,
+        attempts: p.r.attempts,
+        message_id: queued[n]!.messageId,
+      }));
+      await db.execute(sql`update campaign_recipients r set message_id = l.message_id
+        from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as l(id integer, attempts integer, message_id bigint)
+        where r.id = l.id and r.status = 'queued' and r.message_id is null and r.attempts = l.attempts`);
     }
   }
 

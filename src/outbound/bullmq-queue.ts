@@ -52,6 +52,17 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
       );
     },
 
+    async addMany(jobs) {
+      if (jobs.length === 0) return;
+      await queue.addBulk(
+        jobs.map((job) => ({
+          name: 'send',
+          data: { messageId: job.messageId, priority: job.priority },
+          opts: jobOptions(job, job.delayMs),
+        })),
+      );
+    },
+
     async revive(jobs) {
       const states = await Promise.all(jobs.map((j) => queue.getJobState(jobIdFor(j.messageId))));
       const missing: SendJob[] = [];

@@ -128,6 +128,10 @@ export class MemoryJobQueue implements JobQueue {
     this.clock = opts.clock ?? Date.now;
   }
 
+  async addMany(jobs: (SendJob & { delayMs?: number })[]): Promise<void> {
+    for (const job of jobs) await this.add(job);
+  }
+
   async add(job: SendJob & { delayMs?: number }): Promise<void> {
     if (this.closed) throw new Error('outbound queue is closed');
     this.insert(job, job.delayMs ?? 0);

@@ -65,6 +65,11 @@ export type SendGuard = (message: GuardedMessage) => Promise<SendDecision>;
 export interface Outbound {
   enqueue(req: OutboundRequest): Promise<{ messageId: number; duplicate: boolean }>;
   /**
+   * The same for many messages at once (a blast's page): one statement reserves the ids, one inserts the
+   * rows, one adds the jobs. Answers in the order of `reqs`.
+   */
+  enqueueMany(reqs: OutboundRequest[]): Promise<{ messageId: number; duplicate: boolean }[]>;
+  /**
    * Runs `check` just before each send of a message whose dedupeKey starts with `dedupePrefix`. Register it
    * before start(): the start-up sweep may send rows left from the last run at once.
    */
@@ -387,13 +392,56 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
   let started: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
 
-  return {
+  const outbound: OutboundInternals = {
+    async enqueueMany(reqs) {
+      if (closing) throw new Error('outbound is closed');
+      if (reqs.length === 0) return [];
+      for (const req of reqs) checkRequest(req);
+      const reserved = await db
+        .select({ id: sql<string>`nextval(pg_get_serial_sequence('messages', 'id'))` })
+        .from(sql`generate_series(1, ${reqs.length}) as n`);
+      const ids = reserved.map((r) => Number(r.id));
+      const at = now();
+      const inserted = await db
+        .insert(messages)
+        .values(
+          reqs.map((req, i) => ({
+            id: ids[i]!,
+            direction: 'out' as const,
+            contactKey: req.contactKey,
+            participantId: req.participantId ?? null,
+            type: req.body.type,
+            text: req.text ?? null,
+            templateName: req.templateName ?? null,
+            payload: withCallbackData(req.body, callbackDataFor(ids[i]!)),
+            status: 'queued' as const,
+            priority: req.priority,
+            dedupeKey: req.dedupeKey ?? null,
+            occurredAt: at,
+          })),
+        )
+        .onConflictDoNothing({ target: messages.dedupeKey })
+        .returning({ id: messages.id });
+      const fresh = new Set(inserted.map((r) => r.id));
+      await queue.addMany(
+        reqs.flatMap((req, i) =>
+          fresh.has(ids[i]!)
+            ? [{ messageId: ids[i]!, priority: req.priority, delayMs: req.delayMs ?? 0 }]
+            : [],
+        ),
+      );
+      // A dedupe key already taken (a retry of the same page) answers as enqueue() would, one by one.
+      return Promise.all(
+        reqs.map((req, i) =>
+          fresh.has(ids[i]!) ? { messageId: ids[i]!, duplicate: false } : outbound.enqueue(req),
+        ),
+      );
+    },
+
     async enqueue(req) {
       if (closing) throw new Error('outbound is closed');
-      if (req.priority !== 'reply' && req.priority !== 'blast')
-        throw new TypeError(`priority: ${req.priority}`);
+      checkRequest(req);
       const delayMs = req.delayMs ?? 0;
-      if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs: ${req.delayMs}`);
 
       // The id is reserved first so that the stored body carries its callback data from the first moment:
       // a status webhook can then find the row even before the wamid is stored.
@@ -491,6 +539,13 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     revive: (jobs) => queue.revive(jobs),
     sweep,
   };
+  return outbound;
+}
+
+function checkRequest(req: OutboundRequest): void {
+  if (req.priority !== 'reply' && req.priority !== 'blast') throw new TypeError(`priority: ${req.priority}`);
+  const delayMs = req.delayMs ?? 0;
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs: ${req.delayMs}`);
 }
 
 function failureLabel(f: CloudApiFailure): string {

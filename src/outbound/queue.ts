@@ -26,6 +26,8 @@ export type Processor = (run: JobRun) => Promise<void>;
 export interface JobQueue {
   /** Adds the message's job unless a live one (waiting, delayed or active) exists for it. */
   add(job: SendJob & { delayMs?: number }): Promise<void>;
+  /** Adds many jobs in one round trip where the adapter can (a blast's page of messages). */
+  addMany(jobs: (SendJob & { delayMs?: number })[]): Promise<void>;
   /**
    * Recovery: makes sure each message has a live job, replacing one that already finished (completed or
    * failed) so the message runs again. Returns how many jobs were added.

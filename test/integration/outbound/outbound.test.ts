@@ -281,6 +281,28 @@ describe.skipIf(!hasServers)('outbound queue and sender', () => {
       );
     });
 
+    it('enqueues a page of messages at once, each sent once, a taken dedupe key answered as a duplicate', async () => {
+      const people = [newWaId(), newWaId(), newWaId()];
+      const o = outbound();
+      await o.start();
+      const reqs = people.map((to) => ({
+        contactKey: to,
+        body: template(to),
+        priority: 'blast' as const,
+        dedupeKey: `page:${to}`,
+      }));
+      const first = await o.enqueueMany(reqs.slice(0, 2));
+      const again = await o.enqueueMany(reqs);
+      expect(first.map((r) => r.duplicate)).toEqual([false, false]);
+      expect(again.map((r) => r.duplicate)).toEqual([true, true, false]);
+      expect(again.slice(0, 2).map((r) => r.messageId)).toEqual(first.map((r) => r.messageId));
+      await Promise.all(again.map((r) => waitForStatus(database.db, r.messageId, ['accepted'])));
+      await sleep(150);
+      expect(people.map((to) => api.to(to).length)).toEqual([1, 1, 1]);
+      const sent = api.to(people[2]!)[0]!.body as { biz_opaque_callback_data?: string };
+      expect(sent.biz_opaque_callback_data).toBe(`msg:${again[2]!.messageId}`);
+    });
+
     it('never sends an accepted message again, even when its job runs again', async () => {
       const to = newWaId();
       const o = outbound();
