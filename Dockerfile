@@ -18,6 +18,8 @@ COPY --chown=node:node package.json drizzle.config.ts ./
 COPY --chown=node:node migrations ./migrations
 COPY --chown=node:node locales ./locales
 COPY --chown=node:node src/handoff/public ./src/handoff/public
+COPY --chown=node:node src/dashboard/public ./src/dashboard/public
+COPY --chown=node:node src/simulator/public ./src/simulator/public
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
