@@ -3,6 +3,7 @@ import { effectActions, flowOutput, say, sayLanguages } from './effects.js';
 import { words } from './text.js';
 import {
   CHOICE_PREFIX,
+  choiceValue,
   type Facts,
   type FlowEvent,
   type FlowInput,
@@ -22,9 +23,7 @@ interface Context {
 }
 
 export function languageOfChoice(id: string): Language | null {
-  if (!id.startsWith(CHOICE_PREFIX.language)) return null;
-  const language = id.slice(CHOICE_PREFIX.language.length);
-  return (LANGUAGES as readonly string[]).includes(language) ? (language as Language) : null;
+  return choiceValue(id, CHOICE_PREFIX.language, LANGUAGES);
 }
 
 // Javanese first: "bahasa jawa" names Javanese even though "bahasa" is Indonesian.

@@ -11,6 +11,7 @@ import {
 import { words } from './text.js';
 import {
   CHOICE_PREFIX,
+  choiceValue,
   type Facts,
   type FlowEvent,
   type FlowInput,
@@ -30,9 +31,7 @@ interface Context {
 }
 
 export function channelOfChoice(id: string): PayChannel | null {
-  if (!id.startsWith(CHOICE_PREFIX.payChannel)) return null;
-  const channel = id.slice(CHOICE_PREFIX.payChannel.length);
-  return (PAY_CHANNELS as readonly string[]).includes(channel) ? (channel as PayChannel) : null;
+  return choiceValue(id, CHOICE_PREFIX.payChannel, PAY_CHANNELS);
 }
 
 // Names people type for each channel; "kantor pos" must reach the post office, not the branch office.

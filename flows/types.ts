@@ -59,6 +59,13 @@ export const CHOICE_PREFIX = {
   agent: 'AGENT:',
 } as const;
 
+/** The value a prefixed choice id carries (`PAYCH:bri` → `bri`), when it is one of `values`; else null. */
+export function choiceValue<T extends string>(id: string, prefix: string, values: readonly T[]): T | null {
+  if (!id.startsWith(prefix)) return null;
+  const value = id.slice(prefix.length);
+  return (values as readonly string[]).includes(value) ? (value as T) : null;
+}
+
 /** Confirmed payment channels (DOMAIN.md), in the order the list shows them; ids are `PAYCH:<channel>`. */
 export const PAY_CHANNELS = [
   'bri',
