@@ -49,4 +49,3 @@ export {
   withCallbackData,
 } from './messages.js';
 export { signBody, verifySignature } from './signature.js';
-export { createSimulatorClient, type SimulatorOptions } from './simulator.js';
