@@ -50,7 +50,10 @@ export class MemorySlidingLimiter implements RateLimiter {
 // One clock for every process: Redis' own TIME, so that hosts whose clocks disagree still share one log.
 // Scores are microseconds; string.format('%.0f') because Lua 5.1 prints numbers with 14 significant
 // digits, and a 16-digit timestamp would be rounded when passed to a Redis command.
+// KEYS[2] is the whole number's pause (NumberBackoff): while it lives, nobody takes a slot.
 const TAKE_SCRIPT = `
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then return paused end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
@@ -66,11 +69,19 @@ return math.max(1, math.ceil((oldest + window - now) / 1000))
 `;
 
 interface RedisWithTake extends Redis {
-  outboundSlidingTake(key: string, limit: number, windowUs: number, member: string): Promise<number>;
+  outboundSlidingTake(
+    key: string,
+    pauseKey: string,
+    limit: number,
+    windowUs: number,
+    member: string,
+  ): Promise<number>;
 }
 
-/** The same sliding log shared by every process on one Redis: one EVALSHA per take. */
+/** The same sliding log shared by every process on one Redis: one EVALSHA per take, pause included. */
 export class RedisSlidingLimiter implements RateLimiter {
+  /** set by NumberBackoff; checked inside the take script, so a pause costs no extra round trip */
+  readonly pauseKey: string;
   private readonly redis: RedisWithTake;
   // Members must be unique per send: two processes can take within the same microsecond.
   private readonly tag = randomBytes(6).toString('hex');
@@ -85,8 +96,9 @@ export class RedisSlidingLimiter implements RateLimiter {
     if (!Number.isInteger(limit) || limit < 1)
       throw new RangeError(`limit must be a positive integer: ${limit}`);
     if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive: ${windowMs}`);
+    this.pauseKey = `${key}:pause`;
     if (!('outboundSlidingTake' in redis)) {
-      redis.defineCommand('outboundSlidingTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
+      redis.defineCommand('outboundSlidingTake', { numberOfKeys: 2, lua: TAKE_SCRIPT });
     }
     this.redis = redis as RedisWithTake;
   }
@@ -95,6 +107,7 @@ export class RedisSlidingLimiter implements RateLimiter {
     this.seq = (this.seq + 1) % Number.MAX_SAFE_INTEGER;
     const wait = await this.redis.outboundSlidingTake(
       this.key,
+      this.pauseKey,
       this.limit,
       Math.round(this.windowMs * 1000),
       `${this.tag}:${this.seq}`,
@@ -115,7 +128,8 @@ export class NumberBackoff implements RateLimiter {
 
   constructor(
     private readonly inner: RateLimiter,
-    /** shared across processes when given: the pause lives in Redis with its own expiry */
+    /** shared across processes when given: the pause lives in Redis with its own expiry (the key the
+     * inner RedisSlidingLimiter checks) */
     private readonly shared?: { redis: Redis; key: string },
     private readonly clock: () => number = Date.now,
   ) {}
@@ -125,12 +139,9 @@ export class NumberBackoff implements RateLimiter {
   }
 
   async take(): Promise<number> {
+    // Another process's pause is seen by the inner Redis limiter's script, which reads the shared key.
     const local = this.localUntil - this.clock();
     if (local > 0) return Math.ceil(local);
-    if (this.shared) {
-      const ttl = await this.shared.redis.pttl(this.shared.key);
-      if (ttl > 0) return ttl;
-    }
     return this.inner.take();
   }
 

@@ -494,10 +494,8 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
           limiterRedis = new Redis(deps.redis.url, { maxRetriesPerRequest: null });
           limiterRedis.on('error', onRedisError);
           const key = `${deps.redis.prefix}:outbound-send-log`;
-          numberBackoff = new NumberBackoff(
-            new RedisSlidingLimiter(limiterRedis, key, deps.mps, LIMIT_WINDOW_MS),
-            { redis: limiterRedis, key: `${deps.redis.prefix}:outbound-backoff` },
-          );
+          const sliding = new RedisSlidingLimiter(limiterRedis, key, deps.mps, LIMIT_WINDOW_MS);
+          numberBackoff = new NumberBackoff(sliding, { redis: limiterRedis, key: sliding.pauseKey });
         } else {
           numberBackoff = new NumberBackoff(new MemorySlidingLimiter(deps.mps, LIMIT_WINDOW_MS));
         }
