@@ -4,87 +4,42 @@
 // query, recipient rows, template rendering, the outbound queue and sender, HTTP, and the wamid stored.
 // Baseline, in the same run: a bare keep-alive HTTP client posting the same bodies to the same fake with
 // the same concurrency. Prints both rates and their ratio.
-import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { and, eq, sql } from 'drizzle-orm';
-import postgres from 'postgres';
-import { loadConfig } from '../src/config.js';
 import { messages } from '../src/db/index.js';
 import { generateSeed } from '../src/demo/seed.js';
 import { importBills, importParticipants } from '../src/participants/index.js';
-import { startService } from '../src/service.js';
+import {
+  BENCH_DATA_KEY,
+  BENCH_PHONE_NUMBER_ID,
+  benchEnv,
+  createBenchDatabase,
+  machineLine,
+  newAdminKey,
+  numberArg,
+  servers,
+  startBenchService,
+  startFakeCloudApi,
+} from './support.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const size = arg('size', 20_000);
+const size = numberArg('size', 20_000);
 // both sides keep as many requests in flight
-const concurrency = arg('concurrency', 16);
+const concurrency = numberArg('concurrency', 16);
+const { databaseUrl, redisUrl } = servers('blast');
 
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL;
-if (!databaseUrl || !redisUrl) {
-  console.error('bench:blast needs TEST_DATABASE_URL and TEST_REDIS_URL (real PostgreSQL and Redis)');
-  process.exit(1);
-}
-
-// The fake Cloud API runs on its own thread (the second core), as the real one runs elsewhere.
-const fakeSource = `
-const { createServer } = require('node:http');
-const { parentPort } = require('node:worker_threads');
-let n = 0, bodies = [];
-const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    if (bodies.length < 5 && req.url.endsWith('/messages')) bodies.push(Buffer.concat(chunks).toString());
-    n++;
-    res.setHeader('content-type', 'application/json');
-    res.end('{"messaging_product":"whatsapp","messages":[{"id":"wamid.B' + n + '"}]}');
-  });
-});
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on('message', (m) => { if (m === 'count') parentPort.postMessage({ count: n, bodies }); if (m === 'stop') server.close(() => process.exit(0)); });
-`;
-const fake = new Worker(fakeSource, { eval: true });
-const port = await new Promise<number>((resolve) =>
-  fake.once('message', (m: { port: number }) => resolve(m.port)),
-);
-const fakeStats = () =>
-  new Promise<{ count: number; bodies: string[] }>((resolve) => {
-    fake.once('message', resolve);
-    fake.postMessage('count');
-  });
-const apiUrl = `http://127.0.0.1:${port}`;
-
-const name = `tagih_bench_${randomBytes(4).toString('hex')}`;
-const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database ${name}`);
-const benchUrl = new URL(databaseUrl);
-benchUrl.pathname = `/${name}`;
-
-const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
-const service = await startService(
-  loadConfig({
-    DATABASE_URL: benchUrl.toString(),
-    REDIS_URL: redisUrl,
-    DATA_KEY: 'b'.repeat(40),
-    ADMIN_API_KEY: adminKey,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'error',
-    WHATSAPP_API_URL: apiUrl,
-    WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
-    WHATSAPP_ACCESS_TOKEN: 'bench',
-    WHATSAPP_APP_SECRET: 'bench-secret',
-    WHATSAPP_VERIFY_TOKEN: 'bench',
-    WHATSAPP_MPS: '1000',
-    WHATSAPP_SEND_CONCURRENCY: String(concurrency),
-    DATABASE_POOL_SIZE: String(arg('pool', 10)),
-    QUIET_HOURS: '',
-    API_RATE_PER_MINUTE: '100000',
+const fake = await startFakeCloudApi();
+const database = await createBenchDatabase(databaseUrl);
+const adminKey = newAdminKey();
+const service = await startBenchService(
+  benchEnv({
+    databaseUrl: database.url,
+    redisUrl,
+    apiUrl: fake.url,
+    adminKey,
+    extra: {
+      WHATSAPP_SEND_CONCURRENCY: String(concurrency),
+      DATABASE_POOL_SIZE: String(numberArg('pool', 10)),
+    },
   }),
 );
 const db = service.database.db;
@@ -96,7 +51,7 @@ try {
   const people = generateSeed({ size, seed: 1, today: new Date().toISOString().slice(0, 10) }).participants;
   for (let i = 0; i < size; i += 10_000) {
     await importParticipants(db, people.slice(i, i + 10_000), {
-      dataKey: 'b'.repeat(40),
+      dataKey: BENCH_DATA_KEY,
       actor: 'bench',
       source: 'json',
     });
@@ -149,12 +104,12 @@ try {
     if (performance.now() - started > 30 * 60_000) throw new Error('blast did not finish in 30 minutes');
   }
   const tagihSeconds = (performance.now() - started) / 1000;
-  const { count, bodies } = await fakeStats();
+  const { count, bodies } = await fake.stats();
   const duplicates = count - size;
 
   // Baseline: the same bodies, the same concurrency, a bare keep-alive client, nothing else.
   const sample = bodies[0]!;
-  const url = `${apiUrl}/v23.0/106540352242922/messages`;
+  const url = `${fake.url}/v23.0/${BENCH_PHONE_NUMBER_ID}/messages`;
   let next = 0;
   const baselineStarted = performance.now();
   await Promise.all(
@@ -176,7 +131,7 @@ try {
   const baselineRate = size / baselineSeconds;
   const cores = cpus().length;
   console.log('');
-  console.log(`blast of ${size} recipients, ${cores} cores, concurrency ${concurrency}`);
+  console.log(`blast of ${size} recipients, concurrency ${concurrency}; ${machineLine()}`);
   console.log(
     `  tagih:    ${tagihRate.toFixed(0)} messages/s (${tagihSeconds.toFixed(1)} s), ${(tagihRate / cores).toFixed(0)} per core`,
   );
@@ -187,7 +142,6 @@ try {
   console.log(`  requests to the fake beyond one per recipient: ${duplicates}`);
 } finally {
   await service.stop();
-  fake.postMessage('stop');
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await fake.stop();
+  await database.drop();
 }

@@ -1,0 +1,200 @@
+// What every benchmark shares: real PostgreSQL and Redis from the environment, a database of its own per
+// run (dropped at the end), the service started as production starts it, and a fake Cloud API on its own
+// thread (as the real one runs elsewhere) that counts what reaches it.
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import postgres from 'postgres';
+import { loadConfig } from '../src/config.js';
+import { type Service, startService } from '../src/service.js';
+
+export const BENCH_PHONE_NUMBER_ID = '106540352242922';
+export const BENCH_APP_SECRET = 'bench-app-secret';
+export const BENCH_DATA_KEY = 'b'.repeat(40);
+
+/** `--name value` from the command line, as a number. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isFinite(n)) throw new Error(`--${name} needs a number`);
+  return n;
+}
+
+/** `--name a,b,c` from the command line, as numbers. */
+export function numbersArg(name: string, fallback: number[]): number[] {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const list = String(process.argv[i + 1])
+    .split(',')
+    .map(Number);
+  if (list.some((n) => !Number.isFinite(n))) throw new Error(`--${name} needs numbers, comma separated`);
+  return list;
+}
+
+export function servers(benchName: string): { databaseUrl: string; redisUrl: string } {
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL;
+  if (!databaseUrl || !redisUrl) {
+    console.error(
+      `bench:${benchName} needs TEST_DATABASE_URL and TEST_REDIS_URL (real PostgreSQL and Redis)`,
+    );
+    process.exit(1);
+  }
+  return { databaseUrl, redisUrl };
+}
+
+/** One line on the machine, printed with every result so that a figure always says where it ran. */
+export function machineLine(): string {
+  const [one] = loadavg();
+  return `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, load ${one!.toFixed(2)}, node ${process.version}`;
+}
+
+export interface BenchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A database of its own for this run, on the server of `databaseUrl`. */
+export async function createBenchDatabase(databaseUrl: string): Promise<BenchDatabase> {
+  const name = `tagih_bench_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(databaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/** A unique Redis key prefix per run, so a benchmark never meets another's queues. */
+export const benchRedisPrefix = (): string => `tagih-bench-${randomBytes(4).toString('hex')}`;
+
+/** The environment a benchmark's service runs with: production mode against the fake Cloud API. */
+export function benchEnv(opts: {
+  databaseUrl: string;
+  redisUrl: string;
+  apiUrl: string;
+  adminKey: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: opts.databaseUrl,
+    REDIS_URL: opts.redisUrl,
+    DATA_KEY: BENCH_DATA_KEY,
+    ADMIN_API_KEY: opts.adminKey,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    WHATSAPP_API_URL: opts.apiUrl,
+    WHATSAPP_PHONE_NUMBER_ID: BENCH_PHONE_NUMBER_ID,
+    WHATSAPP_ACCESS_TOKEN: 'bench-token',
+    WHATSAPP_APP_SECRET: BENCH_APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: 'bench-verify',
+    WHATSAPP_MPS: '1000',
+    QUIET_HOURS: '',
+    API_RATE_PER_MINUTE: '1000000',
+    WEBHOOK_SENDER_RATE_PER_MINUTE: '1000000',
+    ...opts.extra,
+  };
+}
+
+export async function startBenchService(env: Record<string, string>): Promise<Service> {
+  return startService(loadConfig(env));
+}
+
+export const newAdminKey = (): string => `bench-admin-${randomBytes(12).toString('hex')}`;
+
+export interface FakeCloudApi {
+  url: string;
+  /** requests to …/messages so far, the first few bodies, and every arrival time (ms since the epoch, the fake's clock) */
+  stats(): Promise<{ count: number; bodies: string[]; arrivals: number[]; recipients: string[] }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Cloud API's send endpoint, on a thread of its own: answers each POST …/messages with a fresh wamid
+ * after `latencyMs` (the real one answers in tens to hundreds of ms), counting arrivals and recipients so a
+ * benchmark can check the cap and duplicates.
+ */
+export async function startFakeCloudApi(opts: { latencyMs?: number; keepArrivals?: boolean } = {}) {
+  const source = `
+const { createServer } = require('node:http');
+const { parentPort, workerData } = require('node:worker_threads');
+let n = 0; const bodies = []; const arrivals = []; const recipients = [];
+const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const isSend = req.url.endsWith('/messages');
+    if (isSend) {
+      const text = Buffer.concat(chunks).toString();
+      if (bodies.length < 5) bodies.push(text);
+      if (workerData.keepArrivals) {
+        arrivals.push(performance.timeOrigin + performance.now());
+        const m = /"to":"([^"]+)"/.exec(text);
+        if (m) recipients.push(m[1]);
+      }
+      n++;
+    }
+    const answer = () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(isSend ? '{"messaging_product":"whatsapp","messages":[{"id":"wamid.B' + n + '"}]}' : '{"success":true}');
+    };
+    if (workerData.latencyMs > 0) setTimeout(answer, workerData.latencyMs); else answer();
+  });
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', (m) => {
+  if (m === 'stats') parentPort.postMessage({ count: n, bodies, arrivals, recipients });
+  if (m === 'stop') {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  }
+});
+`;
+  const worker = new Worker(source, {
+    eval: true,
+    workerData: { latencyMs: opts.latencyMs ?? 0, keepArrivals: opts.keepArrivals ?? false },
+  });
+  const port = await new Promise<number>((resolve) =>
+    worker.once('message', (m: { port: number }) => resolve(m.port)),
+  );
+  const fake: FakeCloudApi = {
+    url: `http://127.0.0.1:${port}`,
+    stats: () =>
+      new Promise((resolve) => {
+        worker.once('message', resolve);
+        worker.postMessage('stats');
+      }),
+    stop: async () => {
+      worker.postMessage('stop');
+      await new Promise((resolve) => worker.once('exit', resolve));
+    },
+  };
+  return fake;
+}
+
+/** The most arrivals inside any window of `windowMs`, for checking a cap as the Cloud API counts it. */
+export function maxInWindow(arrivals: number[], windowMs: number): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let most = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi]! - sorted[lo]! >= windowMs) lo++;
+    most = Math.max(most, hi - lo + 1);
+  }
+  return most;
+}
+
+/** Percentile (0–100) of a list of numbers. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
