@@ -13,7 +13,9 @@ import {
   BENCH_DATA_KEY,
   BENCH_PHONE_NUMBER_ID,
   benchEnv,
+  cpuMeter,
   createBenchDatabase,
+  describeCost,
   machineLine,
   newAdminKey,
   numberArg,
@@ -86,6 +88,7 @@ try {
         .from(messages)
         .where(and(eq(messages.direction, 'out'), eq(messages.status, 'accepted')))
     )[0]!.n;
+  const meter = await cpuMeter({ databaseUrl: database.url, redisUrl });
   const started = performance.now();
   const start = await fetch(`${service.address}/api/campaigns/${campaign.id}/start`, {
     method: 'POST',
@@ -94,16 +97,32 @@ try {
   if (start.status !== 202) throw new Error(`start answered ${start.status}: ${await start.text()}`);
   let done = 0;
   let lastPrint = started;
+  let lastDone = 0;
+  let lastProgress = started;
   while (done < size) {
     await new Promise((r) => setTimeout(r, 200));
     done = await accepted();
+    if (done > lastDone) {
+      lastDone = done;
+      lastProgress = performance.now();
+    }
     if (performance.now() - lastPrint > 5000) {
       lastPrint = performance.now();
       console.log(`  ${done} / ${size} sent`);
     }
+    if (performance.now() - lastProgress > 15_000) {
+      // A stall says where the rest are, so a stuck run explains itself.
+      const where =
+        await db.execute(sql`select 'message ' || status as s, count(*)::int as n from messages group by 1
+        union all select 'recipient ' || status, count(*)::int from campaign_recipients group by 1`);
+      console.log('  no progress for 15 s:', JSON.stringify(where));
+      lastProgress = performance.now();
+    }
     if (performance.now() - started > 30 * 60_000) throw new Error('blast did not finish in 30 minutes');
   }
   const tagihSeconds = (performance.now() - started) / 1000;
+  const cost = await meter.read();
+  await meter.close();
   const { count, bodies } = await fake.stats();
   const duplicates = count - size;
 
@@ -140,6 +159,7 @@ try {
   );
   console.log(`  ratio:    ${(tagihRate / baselineRate).toFixed(2)} (target ≥ 0.5)`);
   console.log(`  requests to the fake beyond one per recipient: ${duplicates}`);
+  console.log(`  cost:     ${describeCost(cost, size)}`);
 } finally {
   await service.stop();
   await fake.stop();

@@ -163,42 +163,76 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
     return back.length > 0;
   }
 
-  async function guard(msg: GuardedMessage): Promise<SendDecision> {
-    const recipientId = recipientIdOf(msg.dedupeKey);
-    if (recipientId === null) return { skip: 'not a campaign reminder' };
-    const [r] = await rows<{
-      status: string;
-      attempts: number;
-      message_id: number | null;
-      skip_reason: string | null;
-      campaign_status: string;
-      paid: boolean;
-      opted_out: boolean;
-      unreachable: boolean;
-      handoff: boolean;
-    }>(
-      db,
-      sql`select r.status, r.attempts, r.message_id, r.skip_reason, c.status as campaign_status,
-          b.paid_at is not null as paid, p.opted_out, p.whatsapp_unreachable_at is not null as unreachable,
-          exists (select 1 from handoffs h
-                  where h.contact_key = ${msg.contactKey} and h.status <> 'resolved') as handoff
-        from campaign_recipients r
-        join campaigns c on c.id = r.campaign_id
-        join bills b on b.id = r.bill_id
-        join participants p on p.id = r.participant_id
-        where r.id = ${recipientId}`,
+  interface GuardFacts {
+    id: number;
+    status: string;
+    attempts: number;
+    message_id: number | null;
+    skip_reason: string | null;
+    campaign_status: string;
+    paid: boolean;
+    opted_out: boolean;
+    unreachable: boolean;
+    handoff: boolean;
+  }
+
+  /** The facts of every reminder about to be sent, in one query. */
+  async function guard(list: readonly GuardedMessage[]): Promise<SendDecision[]> {
+    const ids = list.map((m) => recipientIdOf(m.dedupeKey));
+    const wanted = list.flatMap((m, i) =>
+      ids[i] === null ? [] : [{ id: ids[i]!, contact_key: m.contactKey }],
     );
+    const facts =
+      wanted.length === 0
+        ? []
+        : await rows<GuardFacts>(
+            db,
+            sql`select r.id, r.status, r.attempts, r.message_id, r.skip_reason, c.status as campaign_status,
+                b.paid_at is not null as paid, p.opted_out, p.whatsapp_unreachable_at is not null as unreachable,
+                exists (select 1 from handoffs h
+                        where h.contact_key = x.contact_key and h.status <> 'resolved') as handoff
+              from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as x(id integer, contact_key text)
+              join campaign_recipients r on r.id = x.id
+              join campaigns c on c.id = r.campaign_id
+              join bills b on b.id = r.bill_id
+              join participants p on p.id = r.participant_id`,
+          );
+    const byId = new Map(facts.map((f) => [Number(f.id), f]));
+    // The sender can reach a message before the pump has linked it to its recipient: link those first,
+    // all in one statement, so that a skip below finds its recipient by the message.
+    const links = list.flatMap((msg, i) => {
+      const r = ids[i] === null ? undefined : byId.get(ids[i]!);
+      if (!r || r.message_id !== null || r.status === 'skipped') return [];
+      if (msg.dedupeKey !== dedupeKeyFor(ids[i]!, r.attempts)) return [];
+      r.message_id = msg.id;
+      return [{ id: ids[i]!, attempts: r.attempts, message_id: msg.id }];
+    });
+    if (links.length > 0) {
+      await db.execute(sql`update campaign_recipients r set message_id = l.message_id
+        from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as l(id integer, attempts integer, message_id bigint)
+        where r.id = l.id and r.message_id is null and r.attempts = l.attempts`);
+    }
+    const decisions: SendDecision[] = [];
+    for (const [i, msg] of list.entries()) {
+      const recipientId = ids[i]!;
+      decisions.push(
+        await decide(msg, recipientId, recipientId === null ? undefined : byId.get(recipientId)),
+      );
+    }
+    return decisions;
+  }
+
+  async function decide(
+    msg: GuardedMessage,
+    recipientId: number | null,
+    r: GuardFacts | undefined,
+  ): Promise<SendDecision> {
+    if (recipientId === null) return { skip: 'not a campaign reminder' };
     if (!r) return { skip: 'no such recipient' };
     if (r.status === 'skipped') return { skip: r.skip_reason ?? 'skipped' };
     // A message from before a pause or a next-day retry: the reminder has moved on to a newer key.
     if (msg.dedupeKey !== dedupeKeyFor(recipientId, r.attempts)) return { skip: 'superseded' };
-    if (r.message_id === null) {
-      // The sender can reach a message before the pump has linked it to its recipient: link it here.
-      await db.execute(sql`update campaign_recipients set message_id = ${msg.id}
-        where id = ${recipientId} and message_id is null and attempts = ${r.attempts}`);
-    } else if (Number(r.message_id) !== msg.id) {
-      return { skip: 'superseded' };
-    }
+    if (Number(r.message_id) !== msg.id) return { skip: 'superseded' };
     const reason = r.paid
       ? 'paid'
       : r.opted_out

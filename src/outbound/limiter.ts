@@ -8,8 +8,16 @@ import type { Redis } from 'ioredis';
  * of one window and `limit` more at the start of the next, twice the cap inside one second.
  */
 export interface RateLimiter {
-  /** Takes one send slot: 0 when taken, else the ms until a slot may free up (nothing taken then). */
-  take(): Promise<number>;
+  /**
+   * Takes up to `n` send slots at once (one round trip for every send waiting): `granted` of them, and
+   * when none could be had, `waitMs` until one may free up.
+   */
+  takeMany(n: number): Promise<Grant>;
+}
+
+export interface Grant {
+  granted: number;
+  waitMs: number;
 }
 
 /** In-process sliding log: a ring of the last `limit` send times, so a take is O(1) whatever the rate. */
@@ -45,28 +53,52 @@ export class MemorySlidingLimiter implements RateLimiter {
   take(): Promise<number> {
     return Promise.resolve(this.tryTake());
   }
+
+  takeMany(n: number): Promise<Grant> {
+    let granted = 0;
+    let waitMs = 0;
+    while (granted < n) {
+      waitMs = this.tryTake();
+      if (waitMs > 0) break;
+      granted++;
+    }
+    return Promise.resolve({ granted, waitMs: granted > 0 ? 0 : waitMs });
+  }
 }
 
 // One clock for every process: Redis' own TIME, so that hosts whose clocks disagree still share one log.
 // Scores are microseconds; string.format('%.0f') because Lua 5.1 prints numbers with 14 significant
 // digits, and a 16-digit timestamp would be rounded when passed to a Redis command.
 // KEYS[2] is the whole number's pause (NumberBackoff): while it lives, nobody takes a slot.
+// Answers {granted, wait}: up to ARGV[4] slots, all at this one instant; wait only when none was granted.
 const TAKE_SCRIPT = `
 local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return paused end
+if paused > 0 then return {0, paused} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local want = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
+local free = limit - redis.call('ZCARD', KEYS[1])
+local n = math.min(want, free)
+if n > 0 then
+  local score = string.format('%.0f', now)
+  local args = {}
+  for i = 1, n do
+    args[2 * i - 1] = score
+    args[2 * i] = ARGV[3] .. ':' .. i
+  end
+  redis.call('ZADD', KEYS[1], unpack(args))
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-  return 0
+  return {n, 0}
 end
 local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-return math.max(1, math.ceil((oldest + window - now) / 1000))
+return {0, math.max(1, math.ceil((oldest + window - now) / 1000))}
 `;
+
+/** Slots one take may ask for: Lua's unpack() has a stack limit well above this. */
+const MAX_TAKE = 1000;
 
 interface RedisWithTake extends Redis {
   outboundSlidingTake(
@@ -75,7 +107,8 @@ interface RedisWithTake extends Redis {
     limit: number,
     windowUs: number,
     member: string,
-  ): Promise<number>;
+    want: number,
+  ): Promise<[number, number]>;
 }
 
 /** The same sliding log shared by every process on one Redis: one EVALSHA per take, pause included. */
@@ -104,15 +137,21 @@ export class RedisSlidingLimiter implements RateLimiter {
   }
 
   async take(): Promise<number> {
+    const { granted, waitMs } = await this.takeMany(1);
+    return granted > 0 ? 0 : waitMs;
+  }
+
+  async takeMany(n: number): Promise<Grant> {
     this.seq = (this.seq + 1) % Number.MAX_SAFE_INTEGER;
-    const wait = await this.redis.outboundSlidingTake(
+    const [granted, waitMs] = await this.redis.outboundSlidingTake(
       this.key,
       this.pauseKey,
       this.limit,
       Math.round(this.windowMs * 1000),
       `${this.tag}:${this.seq}`,
+      Math.max(1, Math.min(MAX_TAKE, Math.floor(n))),
     );
-    return Number(wait);
+    return { granted: Number(granted), waitMs: Number(waitMs) };
   }
 }
 
@@ -138,11 +177,11 @@ export class NumberBackoff implements RateLimiter {
     return Math.min(60_000, 1000 * 2 ** Math.max(0, streak - 1));
   }
 
-  async take(): Promise<number> {
+  async takeMany(n: number): Promise<Grant> {
     // Another process's pause is seen by the inner Redis limiter's script, which reads the shared key.
     const local = this.localUntil - this.clock();
-    if (local > 0) return Math.ceil(local);
-    return this.inner.take();
+    if (local > 0) return { granted: 0, waitMs: Math.ceil(local) };
+    return this.inner.takeMany(n);
   }
 
   async throttled(): Promise<number> {

@@ -70,9 +70,9 @@ describe.skipIf(!hasServers)('outbound pre-send guards', () => {
       const o = outbound(metrics);
       const seen: GuardedMessage[] = [];
       let verdict: SendDecision = { skip: 'paid' };
-      o.guard('test:', async (m) => {
-        seen.push(m);
-        return verdict;
+      o.guard('test:', async (list) => {
+        seen.push(...list);
+        return list.map(() => verdict);
       });
       await o.start();
       const [a, b, c] = [newWaId(), newWaId(), newWaId()];
@@ -120,7 +120,9 @@ describe.skipIf(!hasServers)('outbound pre-send guards', () => {
       const api = fakeCloudApi();
       const o = outbound();
       let holds = 0;
-      o.guard('hold:', async () => (++holds <= 2 ? { holdMs: 150, reason: 'quiet hours' } : 'send'));
+      o.guard('hold:', async (list) =>
+        list.map(() => (++holds <= 2 ? { holdMs: 150, reason: 'quiet hours' } : 'send')),
+      );
       await o.start();
       const to = newWaId();
       const started = Date.now();

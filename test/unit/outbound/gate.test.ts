@@ -44,10 +44,10 @@ describe('SlotGate', () => {
     let calls = 0;
     const errors: unknown[] = [];
     const flaky: RateLimiter = {
-      async take() {
+      async takeMany(n) {
         calls++;
         if (calls === 1) throw new Error('redis down');
-        return 0;
+        return { granted: n, waitMs: 0 };
       },
     };
     const gate = new SlotGate(flaky, (err) => errors.push(err));
