@@ -80,11 +80,14 @@ export function benchEnv(opts: {
   redisUrl: string;
   apiUrl: string;
   adminKey: string;
+  /** REDIS_PREFIX (e.g. benchRedisPrefix()), so that queues and the send log are this run's own */
+  redisPrefix?: string;
   extra?: Record<string, string>;
 }): Record<string, string> {
   return {
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: opts.redisUrl,
+    ...(opts.redisPrefix ? { REDIS_PREFIX: opts.redisPrefix } : {}),
     DATA_KEY: BENCH_DATA_KEY,
     ADMIN_API_KEY: opts.adminKey,
     PORT: '0',
