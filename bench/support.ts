@@ -144,9 +144,11 @@ const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
       }
       n++;
     }
+    // this request's number, taken now: with a latency, n has moved on by the time it is answered
+    const id = n;
     const answer = () => {
       res.setHeader('content-type', 'application/json');
-      res.end(isSend ? '{"messaging_product":"whatsapp","messages":[{"id":"wamid.B' + n + '"}]}' : '{"success":true}');
+      res.end(isSend ? '{"messaging_product":"whatsapp","messages":[{"id":"wamid.B' + id + '"}]}' : '{"success":true}');
     };
     if (workerData.latencyMs > 0) setTimeout(answer, workerData.latencyMs); else answer();
   });
