@@ -296,9 +296,15 @@ try {
   const overCap = results.filter((r) => r.maxWindow > mps);
   const withDuplicates = results.filter((r) => r.duplicates > 0 || r.requests !== size);
   const missing = results.filter((r) => r.missing > 0);
-  console.log(
-    `  cap: ${overCap.length === 0 ? 'held in every round' : `EXCEEDED with ${overCap.map((r) => r.processes).join(', ')} processes`}`,
-  );
+  // the cap is only put to the test by a round whose senders could go faster than it
+  const binding = results.filter((r) => r.maxWindow >= mps * 0.9);
+  const capLine =
+    overCap.length > 0
+      ? `EXCEEDED: ${overCap.map((r) => `${r.processes} processes ${r.maxWindow} in 1 s (+${((r.maxWindow / mps - 1) * 100).toFixed(0)}%)`).join(', ')}`
+      : binding.length > 0
+        ? `held (reached ≥ 90% of it with ${binding.map((r) => r.processes).join(', ')} processes)`
+        : `not reached in any round (the most was ${Math.max(...results.map((r) => r.maxWindow))} in 1 s): not put to the test; lower --mps to see it bind`;
+  console.log(`  cap at the fake: ${capLine}`);
   console.log(
     `  sent twice: ${withDuplicates.length === 0 ? 'nobody (one request per recipient in every round)' : withDuplicates.map((r) => `${r.processes} processes: ${r.requests} requests, ${r.duplicates} duplicates`).join('; ')}`,
   );
