@@ -80,11 +80,14 @@ export function benchEnv(opts: {
   redisUrl: string;
   apiUrl: string;
   adminKey: string;
+  /** REDIS_PREFIX (e.g. benchRedisPrefix()), so that queues and the send log are this run's own */
+  redisPrefix?: string;
   extra?: Record<string, string>;
 }): Record<string, string> {
   return {
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: opts.redisUrl,
+    ...(opts.redisPrefix ? { REDIS_PREFIX: opts.redisPrefix } : {}),
     DATA_KEY: BENCH_DATA_KEY,
     ADMIN_API_KEY: opts.adminKey,
     PORT: '0',
@@ -141,9 +144,11 @@ const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
       }
       n++;
     }
+    // this request's number, taken now: with a latency, n has moved on by the time it is answered
+    const id = n;
     const answer = () => {
       res.setHeader('content-type', 'application/json');
-      res.end(isSend ? '{"messaging_product":"whatsapp","messages":[{"id":"wamid.B' + n + '"}]}' : '{"success":true}');
+      res.end(isSend ? '{"messaging_product":"whatsapp","messages":[{"id":"wamid.B' + id + '"}]}' : '{"success":true}');
     };
     if (workerData.latencyMs > 0) setTimeout(answer, workerData.latencyMs); else answer();
   });

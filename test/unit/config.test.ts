@@ -53,6 +53,11 @@ describe('configuration', () => {
     expect(loadConfig({}).campaigns.fridayPause).toBeNull();
   });
 
+  it('reads the Redis key prefix, tagih by default', () => {
+    expect(loadConfig({}).redisPrefix).toBe('tagih');
+    expect(loadConfig({ ...production, REDIS_PREFIX: 'tagih-staging' }).redisPrefix).toBe('tagih-staging');
+  });
+
   it('reads office hours that wrap past Sunday', () => {
     expect(loadConfig({ OFFICE_HOURS: 'Sat-Mon 09:00-12:00' }).officeHours.days).toEqual([6, 7, 1]);
   });
@@ -63,6 +68,8 @@ describe('configuration', () => {
     [{ PORT: '70000' }, 'PORT'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX'],
+    [{ REDIS_PREFIX: '' }, 'REDIS_PREFIX'],
     [{ BUSINESS_TZ: 'Mars/Olympus' }, 'BUSINESS_TZ'],
     [{ QUIET_HOURS: '8pm-8am' }, 'QUIET_HOURS'],
     [{ OFFICE_HOURS: 'weekdays' }, 'OFFICE_HOURS'],
