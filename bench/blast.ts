@@ -13,8 +13,10 @@ import {
   BENCH_DATA_KEY,
   BENCH_PHONE_NUMBER_ID,
   benchEnv,
+  benchRedisPrefix,
   cpuMeter,
   createBenchDatabase,
+  deleteRedisPrefix,
   describeCost,
   machineLine,
   newAdminKey,
@@ -31,6 +33,7 @@ const { databaseUrl, redisUrl } = servers('blast');
 
 const fake = await startFakeCloudApi();
 const database = await createBenchDatabase(databaseUrl);
+const redisPrefix = benchRedisPrefix();
 const adminKey = newAdminKey();
 const service = await startBenchService(
   benchEnv({
@@ -38,6 +41,7 @@ const service = await startBenchService(
     redisUrl,
     apiUrl: fake.url,
     adminKey,
+    redisPrefix,
     extra: {
       WHATSAPP_SEND_CONCURRENCY: String(concurrency),
       DATABASE_POOL_SIZE: String(numberArg('pool', 10)),
@@ -164,4 +168,5 @@ try {
   await service.stop();
   await fake.stop();
   await database.drop();
+  await deleteRedisPrefix(redisUrl, redisPrefix);
 }

@@ -12,7 +12,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type SQL, sql } from 'drizzle-orm';
-import { Redis } from 'ioredis';
 import { openDatabase } from '../src/db/index.js';
 import { generateSeed } from '../src/demo/seed.js';
 import { importBills, importParticipants } from '../src/participants/index.js';
@@ -21,6 +20,7 @@ import {
   benchEnv,
   benchRedisPrefix,
   createBenchDatabase,
+  deleteRedisPrefix,
   machineLine,
   maxInWindow,
   newAdminKey,
@@ -320,12 +320,5 @@ try {
   await local.close();
   await fake.stop();
   await database.drop();
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
+  await deleteRedisPrefix(redisUrl, redisPrefix);
 }

@@ -74,6 +74,19 @@ export async function createBenchDatabase(databaseUrl: string): Promise<BenchDat
 /** A unique Redis key prefix per run, so a benchmark never meets another's queues. */
 export const benchRedisPrefix = (): string => `tagih-bench-${randomBytes(4).toString('hex')}`;
 
+/** Deletes this run's Redis keys (and nobody else's). */
+export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
 /** The environment a benchmark's service runs with: production mode against the fake Cloud API. */
 export function benchEnv(opts: {
   databaseUrl: string;
