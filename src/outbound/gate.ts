@@ -42,7 +42,11 @@ export class SlotGate {
     if (this.closed) return Promise.reject(new Released('outbound is closing'));
     return new Promise<void>((resolve, reject) => {
       this.waiting[priority].push({ resolve, reject });
-      if (!this.running) void this.loop();
+      if (!this.running) {
+        // From the next microtask, so that the sends woken in this same turn share the first ask.
+        this.running = true;
+        queueMicrotask(() => void this.loop());
+      }
     });
   }
 
@@ -79,6 +83,11 @@ export class SlotGate {
           // one left (all released while we asked), the slot goes unused: the cap is still kept.
           const next = this.waiting.reply.shift() ?? this.waiting.blast.shift();
           next?.resolve();
+        }
+        if (this.limiter.restamp) {
+          // After this turn's microtasks and ticks, by when the woken sends have written their requests.
+          const restamp = this.limiter.restamp.bind(this.limiter);
+          setImmediate(() => void restamp(grant).catch(this.onError));
         }
       }
     } finally {

@@ -13,11 +13,20 @@ export interface RateLimiter {
    * when none could be had, `waitMs` until one may free up.
    */
   takeMany(n: number): Promise<Grant>;
+  /**
+   * Moves a grant's slots to now, once its requests are on their way. A slot is stamped when it is
+   * taken, but the requests go out only when this process gets to them: late by however long its event
+   * loop was busy (tens of ms on a starved machine). Stamped again after they left, the log holds a time
+   * no earlier than each request's, so the next slots cannot bunch up with them at the Cloud API.
+   */
+  restamp?(grant: Grant): Promise<void>;
 }
 
 export interface Grant {
   granted: number;
   waitMs: number;
+  /** the limiter's own name for the slots of this grant, for restamp() */
+  ticket?: string;
 }
 
 /** In-process sliding log: a ring of the last `limit` send times, so a take is O(1) whatever the rate. */
@@ -100,6 +109,19 @@ return {0, math.max(1, math.ceil((oldest + window - now) / 1000))}
 /** Slots one take may ask for: Lua's unpack() has a stack limit well above this. */
 const MAX_TAKE = 1000;
 
+// ZADD XX: a slot that already left the window stays gone.
+const RESTAMP_SCRIPT = `
+local t = redis.call('TIME')
+local score = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
+local n = tonumber(ARGV[2])
+local args = {}
+for i = 1, n do
+  args[2 * i - 1] = score
+  args[2 * i] = ARGV[1] .. ':' .. i
+end
+return redis.call('ZADD', KEYS[1], 'XX', unpack(args))
+`;
+
 interface RedisWithTake extends Redis {
   outboundSlidingTake(
     key: string,
@@ -109,6 +131,7 @@ interface RedisWithTake extends Redis {
     member: string,
     want: number,
   ): Promise<[number, number]>;
+  outboundSlidingRestamp(key: string, member: string, count: number): Promise<number>;
 }
 
 /** The same sliding log shared by every process on one Redis: one EVALSHA per take, pause included. */
@@ -132,6 +155,7 @@ export class RedisSlidingLimiter implements RateLimiter {
     this.pauseKey = `${key}:pause`;
     if (!('outboundSlidingTake' in redis)) {
       redis.defineCommand('outboundSlidingTake', { numberOfKeys: 2, lua: TAKE_SCRIPT });
+      redis.defineCommand('outboundSlidingRestamp', { numberOfKeys: 1, lua: RESTAMP_SCRIPT });
     }
     this.redis = redis as RedisWithTake;
   }
@@ -143,15 +167,21 @@ export class RedisSlidingLimiter implements RateLimiter {
 
   async takeMany(n: number): Promise<Grant> {
     this.seq = (this.seq + 1) % Number.MAX_SAFE_INTEGER;
+    const ticket = `${this.tag}:${this.seq}`;
     const [granted, waitMs] = await this.redis.outboundSlidingTake(
       this.key,
       this.pauseKey,
       this.limit,
       Math.round(this.windowMs * 1000),
-      `${this.tag}:${this.seq}`,
+      ticket,
       Math.max(1, Math.min(MAX_TAKE, Math.floor(n))),
     );
-    return { granted: Number(granted), waitMs: Number(waitMs) };
+    return { granted: Number(granted), waitMs: Number(waitMs), ticket };
+  }
+
+  async restamp(grant: Grant): Promise<void> {
+    if (!grant.ticket || grant.granted === 0) return;
+    await this.redis.outboundSlidingRestamp(this.key, grant.ticket, grant.granted);
   }
 }
 
@@ -182,6 +212,10 @@ export class NumberBackoff implements RateLimiter {
     const local = this.localUntil - this.clock();
     if (local > 0) return { granted: 0, waitMs: Math.ceil(local) };
     return this.inner.takeMany(n);
+  }
+
+  restamp(grant: Grant): Promise<void> {
+    return this.inner.restamp?.(grant) ?? Promise.resolve();
   }
 
   async throttled(): Promise<number> {

@@ -31,6 +31,31 @@ describe.skipIf(!hasServers)('RedisSlidingLimiter', () => {
     expect(again.filter((w) => w === 0)).toHaveLength(10);
   });
 
+  it('grants a many-slot ask from two connections no more than `limit` in all', async () => {
+    const key = `${prefix}:many`;
+    const limiters = [new RedisSlidingLimiter(one, key, 10, 300), new RedisSlidingLimiter(two, key, 10, 300)];
+    const grants = await Promise.all(Array.from({ length: 8 }, (_, i) => limiters[i % 2]!.takeMany(4)));
+    expect(grants.reduce((sum, g) => sum + g.granted, 0)).toBe(10);
+    for (const g of grants) if (g.granted === 0) expect(g.waitMs).toBeGreaterThan(0);
+    expect(await one.zcard(key)).toBe(10);
+  });
+
+  it('restamps a grant at the moment it is told, so the slots leave the window that much later', async () => {
+    const key = `${prefix}:restamp`;
+    const limiter = new RedisSlidingLimiter(one, key, 3, 300);
+    const grant = await limiter.takeMany(3);
+    expect(grant.granted).toBe(3);
+    const before = (await one.zrange(key, 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
+    await sleep(120);
+    await limiter.restamp(grant);
+    const after = (await one.zrange(key, 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
+    expect(after).toHaveLength(3);
+    for (const [i, s] of after.entries()) expect(s - before[i]!).toBeGreaterThanOrEqual(100_000);
+    // 300 ms after the take but under 300 ms after the restamp: still full
+    await sleep(200);
+    expect((await limiter.takeMany(1)).granted).toBe(0);
+  });
+
   it('keeps microsecond send times exact in the log (no Lua number rounding)', async () => {
     const key = `${prefix}:precision`;
     const limiter = new RedisSlidingLimiter(one, key, 100, 1000);

@@ -40,6 +40,26 @@ describe('SlotGate', () => {
     await expect(gate.acquire('reply')).rejects.toBeInstanceOf(Released);
   });
 
+  it('asks the limiter once for every send waiting at that moment, and restamps what it granted', async () => {
+    const asks: number[] = [];
+    const restamped: number[] = [];
+    const counting: RateLimiter = {
+      async takeMany(n) {
+        asks.push(n);
+        return { granted: n, waitMs: 0, ticket: 't' };
+      },
+      async restamp(grant) {
+        restamped.push(grant.granted);
+      },
+    };
+    const gate = new SlotGate(counting);
+    await Promise.all(Array.from({ length: 10 }, () => gate.acquire('blast')));
+    expect(asks).toEqual([10]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(restamped).toEqual([10]);
+    gate.close();
+  });
+
   it('keeps its waiters through a limiter failure and asks again', async () => {
     let calls = 0;
     const errors: unknown[] = [];

@@ -14,6 +14,18 @@ function clocked(limit: number, windowMs: number) {
 }
 
 describe('MemorySlidingLimiter', () => {
+  it('grants as many of a many-slot ask as the window has room for, and a wait only when it has none', async () => {
+    let t = 0;
+    const limiter = new MemorySlidingLimiter(5, 1000, () => t);
+    expect(await limiter.takeMany(3)).toEqual({ granted: 3, waitMs: 0 });
+    t = 100;
+    expect(await limiter.takeMany(4)).toEqual({ granted: 2, waitMs: 0 });
+    expect(await limiter.takeMany(4)).toEqual({ granted: 0, waitMs: 900 });
+    t = 1000;
+    // the three of t=0 left the window; the two of t=100 have not
+    expect(await limiter.takeMany(10)).toEqual({ granted: 3, waitMs: 0 });
+  });
+
   it('lets `limit` through at once, then says how long until the oldest leaves the window', () => {
     const l = clocked(3, 1000);
     expect([l.at(0), l.at(0), l.at(10)]).toEqual([0, 0, 0]);
