@@ -14,9 +14,9 @@ import {
   BENCH_PHONE_NUMBER_ID,
   benchEnv,
   benchRedisPrefix,
+  clearRedisPrefix,
   cpuMeter,
   createBenchDatabase,
-  deleteRedisPrefix,
   describeCost,
   machineLine,
   newAdminKey,
@@ -168,5 +168,5 @@ try {
   await service.stop();
   await fake.stop();
   await database.drop();
-  await deleteRedisPrefix(redisUrl, redisPrefix);
+  await clearRedisPrefix(redisUrl, redisPrefix);
 }

@@ -19,8 +19,8 @@ import {
   BENCH_DATA_KEY,
   benchEnv,
   benchRedisPrefix,
+  clearRedisPrefix,
   createBenchDatabase,
-  deleteRedisPrefix,
   machineLine,
   maxInWindow,
   newAdminKey,
@@ -320,5 +320,5 @@ try {
   await local.close();
   await fake.stop();
   await database.drop();
-  await deleteRedisPrefix(redisUrl, redisPrefix);
+  await clearRedisPrefix(redisUrl, redisPrefix);
 }

@@ -1,12 +1,16 @@
 // What every benchmark shares: real PostgreSQL and Redis from the environment, a database of its own per
 // run (dropped at the end), the service started as production starts it, and a fake Cloud API on its own
 // thread (as the real one runs elsewhere) that counts what reaches it.
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
 import { type Service, startService } from '../src/service.js';
+import type { ProcessMemory } from './service-process.js';
 
 export const BENCH_PHONE_NUMBER_ID = '106540352242922';
 export const BENCH_APP_SECRET = 'bench-app-secret';
@@ -73,19 +77,6 @@ export async function createBenchDatabase(databaseUrl: string): Promise<BenchDat
 
 /** A unique Redis key prefix per run, so a benchmark never meets another's queues. */
 export const benchRedisPrefix = (): string => `tagih-bench-${randomBytes(4).toString('hex')}`;
-
-/** Deletes this run's Redis keys (and nobody else's). */
-export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
-}
 
 /** The environment a benchmark's service runs with: production mode against the fake Cloud API. */
 export function benchEnv(opts: {
@@ -292,4 +283,74 @@ export function describeCost(cost: CpuCost, count: number, unit = 'message'): st
   const per = (ms: number) => (ms / count).toFixed(3);
   const total = cost.serviceMs + cost.postgresMs + cost.redisMs;
   return `${per(cost.serviceMs)} ms service main thread + ${per(cost.postgresMs)} ms PostgreSQL + ${per(cost.redisMs)} ms Redis = ${per(total)} ms of CPU a ${unit}`;
+}
+/** Every key under `prefix:` (SCAN, never KEYS), in batches. */
+export async function* scanPrefix(redis: Redis, prefix: string): AsyncGenerator<string[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) yield keys;
+  } while (cursor !== '0');
+}
+
+/** Deletes this run's keys (those under `prefix:`) and nothing else: other benchmarks share the Redis. */
+export async function clearRedisPrefix(redisUrl: string, prefix: string): Promise<number> {
+  if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`refusing to clear the prefix ${prefix}`);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  let deleted = 0;
+  try {
+    for await (const keys of scanPrefix(redis, prefix)) deleted += await redis.unlink(...keys);
+  } finally {
+    await redis.quit();
+  }
+  return deleted;
+}
+
+export interface ServiceProcess {
+  address: string;
+  pid: number;
+  /** after two full garbage collections in the service process */
+  memory(): Promise<ProcessMemory>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The service as production starts it, in a child process of its own (service-process.ts, with
+ * `--expose-gc`), so that its memory and CPU are its own and not the load generator's.
+ */
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = fork(fileURLToPath(new URL('./service-process.ts', import.meta.url)), {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: { ...process.env, BENCH_SERVICE_ENV: JSON.stringify(env) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: { type: string } & T) => {
+        if (m.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(m);
+      };
+      const onExit = (code: number | null) => reject(new Error(`service process exited (${code})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const { address } = await next<{ address: string }>('ready');
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    address,
+    pid: child.pid!,
+    memory: async () => {
+      const answer = next<{ memory: ProcessMemory }>('memory');
+      child.send({ type: 'memory' });
+      return (await answer).memory;
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
 }

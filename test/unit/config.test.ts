@@ -29,6 +29,7 @@ describe('configuration', () => {
       host: '0.0.0.0',
       databaseUrl: undefined,
       redisUrl: undefined,
+      redisPrefix: 'tagih',
       businessTz: 'Asia/Jakarta',
       quietHours: { start: 20 * 60, end: 8 * 60 },
       officeHours: { days: [1, 2, 3, 4, 5], start: 8 * 60, end: 16 * 60 },
@@ -41,6 +42,7 @@ describe('configuration', () => {
     expect(config.whatsapp).toMatchObject({ mps: 250, accessToken: 'EAAG-token', appSecret: 'app-secret' });
     expect(config.port).toBe(8080);
     expect(config.quietHours).toBeNull();
+    expect(loadConfig({ ...production, REDIS_PREFIX: 'tagih-blitar' }).redisPrefix).toBe('tagih-blitar');
   });
 
   it('reads the optional campaign windows', () => {
@@ -70,6 +72,7 @@ describe('configuration', () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX'],
     [{ REDIS_PREFIX: '' }, 'REDIS_PREFIX'],
+    [{ REDIS_PREFIX: 'tagih:prod' }, 'REDIS_PREFIX'],
     [{ BUSINESS_TZ: 'Mars/Olympus' }, 'BUSINESS_TZ'],
     [{ QUIET_HOURS: '8pm-8am' }, 'QUIET_HOURS'],
     [{ OFFICE_HOURS: 'weekdays' }, 'OFFICE_HOURS'],
