@@ -1,11 +1,11 @@
-// npm run bench:statuses [-- --size 20000 --connections 16 --rate 3000 --blast-rate 1000]
+// npm run bench:statuses [-- --size 20000 --connections 16,64 --rate 3000 --blast-rate 1000]
 //
 // A blast's worth of status webhooks (sent, delivered and read for every message, batched as the Cloud API
 // batches them) into the real service on real PostgreSQL and Redis. Two blasts of `--size` reminders each
 // are laid down as the sender leaves them (messages 'accepted' with a wamid, campaign_recipients linked,
-// campaign completed); the first blast's statuses go in as fast as the service answers with `--connections`
-// requests in flight, the second's at a fixed `--rate` of statuses per second (3× a blast at the Cloud API's
-// top 1,000 mps by default) for latency. Baseline, in the same run and with the same bodies and load: a bare
+// campaign completed), one blast for each of `--connections` and one more. Each of the first go in as fast
+// as the service answers with that many requests in flight, the last at a fixed `--rate` of statuses per
+// second (3× a blast at the Cloud API's top 1,000 mps by default) for latency. Baseline, in the same run and with the same bodies and load: a bare
 // Fastify route that only checks the HMAC. Afterwards every message must be 'read', each (wamid, status)
 // stored once, nothing lost.
 import { randomBytes } from 'node:crypto';
@@ -31,6 +31,7 @@ import {
   machineLine,
   newAdminKey,
   numberArg,
+  numbersArg,
   percentile,
   profiled,
   runLoad,
@@ -40,7 +41,7 @@ import {
 } from './support.js';
 
 const size = numberArg('size', 20_000);
-const connections = numberArg('connections', 16);
+const connectionCounts = numbersArg('connections', [16, 64]);
 const rate = numberArg('rate', 3000);
 const rateConnections = numberArg('rate-connections', 64);
 const blastRate = numberArg('blast-rate', 1000);
@@ -170,7 +171,10 @@ const webhookUrl = `${service.address}/webhooks/whatsapp`;
 let stopped = false;
 let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
 try {
-  console.log(`seeding ${size} participants with two bills each, and two blasts as the sender leaves them …`);
+  const blastCount = connectionCounts.length + 1;
+  console.log(
+    `seeding ${size} participants with ${blastCount} bills each, and ${blastCount} blasts as the sender leaves them …`,
+  );
   const people = generateSeed({ size, seed: 1, today: new Date().toISOString().slice(0, 10) }).participants;
   for (let i = 0; i < size; i += 10_000) {
     await importParticipants(db, people.slice(i, i + 10_000), {
@@ -179,7 +183,10 @@ try {
       source: 'json',
     });
   }
-  const periods = ['2026-10', '2026-11'] as const;
+  const periods = Array.from(
+    { length: blastCount },
+    (_, i) => `2026-${String(12 - blastCount + i).padStart(2, '0')}`,
+  );
   for (const [p, period] of periods.entries()) {
     const bills = people.map((person, i) => ({
       kpj: person.kpj,
@@ -281,16 +288,25 @@ try {
   }
   await db.execute(sql`analyze`);
 
-  const fast = statusStream(blasts[0]!, 1);
-  const paced = statusStream(blasts[1]!, 2);
+  const fastRuns = connectionCounts.map((connections, i) => ({
+    connections,
+    stream: statusStream(blasts[i]!, i + 1),
+  }));
+  const fast = fastRuns[0]!.stream;
+  const paced = statusStream(blasts[connectionCounts.length]!, blastCount);
   const pacedSchedule = scheduleFor(paced.counts);
   const mean = (s: Stream) => (s.counts.reduce((a, b) => a + b, 0) / s.counts.length).toFixed(2);
   console.log(
     `  ${fast.requests.length} webhooks for ${fast.statuses} statuses (${mean(fast)} a webhook, ${redeliveries * 100}% delivered twice) per blast`,
   );
 
-  console.log(`tagih, as fast as answered (${connections} in flight) …`);
-  const tagihFast = await profiled(() => runLoad({ url: webhookUrl, requests: fast.requests, connections }));
+  const tagihFast: LoadResult[] = [];
+  for (const { connections, stream } of fastRuns) {
+    console.log(`tagih, as fast as answered (${connections} in flight) …`);
+    tagihFast.push(
+      await profiled(() => runLoad({ url: webhookUrl, requests: stream.requests, connections })),
+    );
+  }
   console.log(`tagih, at ${rate} statuses/s (open loop, up to ${rateConnections} connections) …`);
   const tagihPaced = await runLoad({
     url: webhookUrl,
@@ -335,7 +351,10 @@ try {
 
   baseline = await startBaseline();
   console.log('baseline (bare Fastify route, HMAC only), same bodies, same load …');
-  const baseFast = await runLoad({ url: baseline.url, requests: fast.requests, connections });
+  const baseFast: LoadResult[] = [];
+  for (const { connections, stream } of fastRuns) {
+    baseFast.push(await runLoad({ url: baseline.url, requests: stream.requests, connections }));
+  }
   const basePaced = await runLoad({
     url: baseline.url,
     requests: paced.requests,
@@ -353,21 +372,24 @@ try {
     const over1s = r.latencies.filter((l) => l > 1000).length / r.latencies.length;
     return `p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms, max ${percentile(r.latencies, 100).toFixed(0)} ms, over 1 s ${(over1s * 100).toFixed(2)}%`;
   };
-  const tagihRate = perSecond(fast, tagihFast);
-  const baseRate = perSecond(fast, baseFast);
-  const expected = 2 * size;
+  const expected = blastCount * size;
   console.log('');
-  console.log(`statuses of 2 blasts of ${size}; ${machineLine()}`);
-  console.log(
-    `  tagih, ${connections} in flight:   ${tagihRate.toFixed(0)} statuses/s (${(fast.requests.length / tagihFast.seconds).toFixed(0)} webhooks/s, ${tagihFast.seconds.toFixed(1)} s); ${lat(tagihFast)}; not 200: ${not200(tagihFast)}`,
-  );
-  console.log(
-    `  baseline, ${connections} in flight: ${baseRate.toFixed(0)} statuses/s (${(fast.requests.length / baseFast.seconds).toFixed(0)} webhooks/s, ${baseFast.seconds.toFixed(1)} s); ${lat(baseFast)}`,
-  );
-  console.log(`  ratio tagih ÷ baseline:   ${(tagihRate / baseRate).toFixed(2)}`);
-  console.log(
-    `  ratio statuses/s ÷ (3 × ${blastRate} msg/s blast): ${(tagihRate / (3 * blastRate)).toFixed(2)} (target ≥ 1)`,
-  );
+  console.log(`statuses of ${blastCount} blasts of ${size}; ${machineLine()}`);
+  fastRuns.forEach(({ connections, stream }, i) => {
+    const t = tagihFast[i]!;
+    const b = baseFast[i]!;
+    const tagihRate = perSecond(stream, t);
+    const baseRate = perSecond(stream, b);
+    console.log(
+      `  tagih, ${connections} in flight:    ${tagihRate.toFixed(0)} statuses/s (${(stream.requests.length / t.seconds).toFixed(0)} webhooks/s, ${t.seconds.toFixed(1)} s); ${lat(t)}; not 200: ${not200(t)}`,
+    );
+    console.log(
+      `  baseline, ${connections} in flight: ${baseRate.toFixed(0)} statuses/s (${(stream.requests.length / b.seconds).toFixed(0)} webhooks/s, ${b.seconds.toFixed(1)} s); ${lat(b)}`,
+    );
+    console.log(
+      `    ratio tagih ÷ baseline ${(tagihRate / baseRate).toFixed(2)}; statuses/s ÷ (3 × ${blastRate} msg/s blast) ${(tagihRate / (3 * blastRate)).toFixed(2)} (target ≥ 1)`,
+    );
+  });
   console.log(
     `  tagih at ${rate} statuses/s:    ${lat(tagihPaced)}; took ${tagihPaced.seconds.toFixed(1)} s for ${(paced.statuses / rate).toFixed(1)} s of schedule; not 200: ${not200(tagihPaced)} (advice: p50 < 200–250 ms, < 1% over 1 s)`,
   );
