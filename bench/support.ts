@@ -354,3 +354,116 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
     },
   };
 }
+
+export interface LoadRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface LoadResult {
+  /** from the first request out to the last answer in */
+  seconds: number;
+  /** per request, ms: answer in minus send (closed loop) or minus its scheduled time (open loop) */
+  latencies: number[];
+  /** answers by HTTP status code; 'error' for a request that got none */
+  codes: Record<string, number>;
+}
+
+/**
+ * Posts `requests` to `url` from a thread of its own (so the load does not share the event loop of a service
+ * started in this process), over `connections` keep-alive connections (undici). Closed loop without `rate`:
+ * each connection sends its next request once the last is answered. Open loop with `rate` (requests per
+ * second): request i is due at i / rate whatever came back, and its latency counts from then, so a slow
+ * server shows as queueing instead of a lower rate (no coordinated omission).
+ */
+export async function runLoad(opts: {
+  url: string;
+  requests: LoadRequest[];
+  connections: number;
+  rate?: number;
+  /** per request, seconds from the start it is due (open loop); overrides `rate` */
+  schedule?: number[];
+}): Promise<LoadResult> {
+  const source = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Pool } = require(workerData.undici);
+const { url, requests, connections, schedule } = workerData;
+const target = new URL(url);
+const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 60000 });
+const latencies = new Array(requests.length);
+const codes = {};
+const note = (code) => { codes[code] = (codes[code] ?? 0) + 1; };
+async function one(i, from) {
+  const r = requests[i];
+  try {
+    const res = await pool.request({ path: target.pathname, method: 'POST', headers: r.headers, body: r.body });
+    await res.body.dump();
+    note(res.statusCode);
+  } catch (err) {
+    note('error');
+  }
+  latencies[i] = performance.now() - from;
+}
+async function main() {
+  const started = performance.now();
+  if (!schedule) {
+    let next = 0;
+    await Promise.all(Array.from({ length: connections }, async () => {
+      while (next < requests.length) { const i = next++; await one(i, performance.now()); }
+    }));
+  } else {
+    const inFlight = [];
+    for (let i = 0; i < requests.length; i++) {
+      const due = started + schedule[i] * 1000;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      inFlight.push(one(i, due));
+    }
+    await Promise.all(inFlight);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  parentPort.postMessage({ seconds, latencies, codes });
+}
+main();
+`;
+  const { createRequire } = await import('node:module');
+  const undici = createRequire(import.meta.url).resolve('undici');
+  const schedule = opts.schedule ?? (opts.rate ? opts.requests.map((_, i) => i / opts.rate!) : undefined);
+  const worker = new Worker(source, {
+    eval: true,
+    workerData: { undici, url: opts.url, requests: opts.requests, connections: opts.connections, schedule },
+  });
+  return new Promise<LoadResult>((resolve, reject) => {
+    worker.once('message', (m: LoadResult) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
+
+/**
+ * Runs `work` under the V8 CPU profiler of this thread when `--profile <file>` is on the command line, and
+ * writes the profile (open it in Chrome DevTools or speedscope); without the flag it only runs `work`. Only
+ * the phase under test is in the profile, not the seeding before it.
+ */
+export async function profiled<T>(work: () => Promise<T>): Promise<T> {
+  const i = process.argv.indexOf('--profile');
+  if (i < 0) return work();
+  const file = process.argv[i + 1] ?? 'bench.cpuprofile';
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`  CPU profile of the phase: ${file}`);
+  }
+}

@@ -1,8 +1,10 @@
 export {
   callbackDataFor,
+  createStatusRecorder,
   messageIdFromCallbackData,
   type RecordedInbound,
   recordInbound,
   recordStatuses,
+  type StatusRecorder,
 } from './record.js';
 export { applyStatus, reconcileStatuses, type StatusFact } from './status.js';

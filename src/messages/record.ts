@@ -1,7 +1,7 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { contacts, type Db, messageStatuses, messages, participants } from '../db/index.js';
+import { eq, sql } from 'drizzle-orm';
+import { contacts, type Db, messages, participants } from '../db/index.js';
 import type { InboundMessage, StatusUpdate } from '../whatsapp/index.js';
-import { applyStatus, findMessageIdsByWamid } from './status.js';
+import { rankText } from './status.js';
 
 /** Every outbound message carries its row id back to us in status webhooks, even before its wamid is known. */
 export const callbackDataFor = (messageId: number): string => `msg:${messageId}`;
@@ -85,57 +85,216 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
 /**
  * Records each status once per (wamid, status) and moves the matching outbound message forward. A status
  * whose message is not known yet (its wamid not stored) stays in message_statuses until the sender
- * reconciles it.
+ * reconciles it; one found by its callback data instead (a send whose answer was lost) gets its wamid.
+ *
+ * One statement for the whole list, so it is atomic (a failure records nothing and the Cloud API's retry
+ * finds nothing half done) and costs one round trip however many statuses the list holds. Per message the
+ * effect is that of applyStatus once per fresh status, in list order: the current status only moves
+ * forward, each first time is kept, the history gains each status once, the latest error and pricing win.
  */
 export async function recordStatuses(
   db: Db,
   statuses: StatusUpdate[],
 ): Promise<{ recorded: number; duplicates: number }> {
-  let recorded = 0;
-  const byWamid = await findMessageIdsByWamid(
-    db,
-    statuses.map((s) => s.wamid),
-  );
-  for (const s of statuses) {
-    const error = s.errors[0];
-    const fresh = await db
-      .insert(messageStatuses)
-      .values({
+  const [counted] = await recordStatusLists(db, [statuses]);
+  return counted!;
+}
+
+export interface StatusRecorder {
+  /** recordStatuses, answered once the statement that carried this list has committed */
+  record(statuses: StatusUpdate[]): Promise<{ recorded: number; duplicates: number }>;
+}
+
+/**
+ * recordStatuses for concurrent callers (the webhook's requests): while `statements` statements are in
+ * flight, the lists that arrive wait and then go together in the next one (at most `maxStatuses` statuses a
+ * statement). A lone webhook goes at once; under a burst, one round trip serves many webhooks. Each caller
+ * is answered after the commit that holds its statuses, and a failed statement fails every caller in it
+ * (each answers 5xx; the Cloud API delivers again and recording is idempotent).
+ */
+export function createStatusRecorder(
+  db: Db,
+  opts: { statements?: number; maxStatuses?: number } = {},
+): StatusRecorder {
+  const statements = opts.statements ?? 2;
+  const maxStatuses = opts.maxStatuses ?? 500;
+  type Waiting = {
+    list: StatusUpdate[];
+    resolve(counts: { recorded: number; duplicates: number }): void;
+    reject(err: unknown): void;
+  };
+  const waiting: Waiting[] = [];
+  let running = 0;
+  function pump(): void {
+    while (running < statements && waiting.length > 0) {
+      const batch: Waiting[] = [waiting.shift()!];
+      let n = batch[0]!.list.length;
+      while (waiting.length > 0 && n + waiting[0]!.list.length <= maxStatuses) {
+        const next = waiting.shift()!;
+        n += next.list.length;
+        batch.push(next);
+      }
+      running++;
+      recordStatusLists(
+        db,
+        batch.map((w) => w.list),
+      )
+        .then(
+          (counts) => {
+            for (const [i, w] of batch.entries()) w.resolve(counts[i]!);
+          },
+          (err: unknown) => {
+            for (const w of batch) w.reject(err);
+          },
+        )
+        .finally(() => {
+          running--;
+          pump();
+        });
+    }
+  }
+  return {
+    record(list) {
+      if (list.length === 0) return Promise.resolve({ recorded: 0, duplicates: 0 });
+      return new Promise((resolve, reject) => {
+        waiting.push({ list, resolve, reject });
+        pump();
+      });
+    },
+  };
+}
+
+/** recordStatuses for several lists in one statement; the counts come back per list. */
+async function recordStatusLists(
+  db: Db,
+  lists: StatusUpdate[][],
+): Promise<{ recorded: number; duplicates: number }[]> {
+  const input: StatusRow[] = [];
+  const owner: number[] = [];
+  lists.forEach((list, n) => {
+    for (const s of list) {
+      const error = s.errors[0];
+      input.push({
+        ord: input.length,
         wamid: s.wamid,
         status: s.status,
-        occurredAt: s.timestamp,
+        at: s.timestamp.toISOString(),
         recipient: s.recipient,
-        errorCode: error?.code ?? null,
-        errorTitle: error?.title ?? null,
-        pricingCategory: s.pricing?.category ?? null,
-        pricingType: s.pricing?.type ?? null,
-        callbackData: s.bizOpaqueCallbackData ?? null,
-      })
-      .onConflictDoNothing()
-      .returning({ id: messageStatuses.id });
-    if (fresh.length === 0) continue;
-    recorded++;
-    let messageId = byWamid.get(s.wamid) ?? null;
-    if (messageId == null) {
-      messageId = messageIdFromCallbackData(s.bizOpaqueCallbackData);
-      if (messageId == null) continue;
-      // A send whose answer was lost (a timeout) was accepted after all: keeping its wamid now, and the
-      // status moving the row past 'sending', stops the sender from sending it again.
-      await db
-        .update(messages)
-        .set({ wamid: s.wamid })
-        .where(and(eq(messages.id, messageId), isNull(messages.wamid), eq(messages.direction, 'out')));
-      byWamid.set(s.wamid, messageId);
+        error_code: error?.code ?? null,
+        error_title: error?.title ?? null,
+        pricing_category: s.pricing?.category ?? null,
+        pricing_type: s.pricing?.type ?? null,
+        callback_data: s.bizOpaqueCallbackData ?? null,
+      });
+      owner.push(n);
     }
-    await applyStatus(db, messageId, {
-      wamid: s.wamid,
-      status: s.status,
-      occurredAt: s.timestamp,
-      errorCode: error?.code,
-      errorTitle: error?.title,
-      pricingCategory: s.pricing?.category,
-      pricingType: s.pricing?.type,
-    });
+  });
+  const counts = lists.map((list) => ({ recorded: 0, duplicates: list.length }));
+  if (input.length === 0) return counts;
+  const result: unknown = await db.execute(
+    sql`${RECORD_STATUSES_HEAD}${JSON.stringify(input)}${RECORD_STATUSES_TAIL}`,
+  );
+  const fresh = new Set(
+    (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows).map((r) => {
+      const row = r as { wamid: string; status: string };
+      return `${row.status} ${row.wamid}`;
+    }),
+  );
+  // a status twice in the lists is stored once: the first occurrence counts as recorded
+  for (const row of input) {
+    if (fresh.delete(`${row.status} ${row.wamid}`)) {
+      counts[owner[row.ord]!]!.recorded++;
+      counts[owner[row.ord]!]!.duplicates--;
+    }
   }
-  return { recorded, duplicates: statuses.length - recorded };
+  return counts;
 }
+
+interface StatusRow {
+  ord: number;
+  wamid: string;
+  status: string;
+  at: string;
+  recipient: string;
+  error_code: number | null;
+  error_title: string | null;
+  pricing_category: string | null;
+  pricing_type: string | null;
+  callback_data: string | null;
+}
+
+// input: the statuses in arrival order; fresh: those stored now (a retry's are not); firsts: the first
+// input row of each fresh (wamid, status); targets, ids: each wamid's message, by wamid or else by the
+// callback data of one of its statuses; facts: one row per message and status (played counts as read, so
+// the later of the two is dropped); agg: one row per message; locked: the same, its message rows locked in
+// id order so that two statements never deadlock; moved: the update. Every step is one pass (joins by
+// index or hash, no row-by-row rescans), so a statement of hundreds of statuses stays linear.
+const RECORD_STATUSES_HEAD = sql.raw(`with input as (
+  select * from jsonb_to_recordset(`);
+const RECORD_STATUSES_TAIL = sql.raw(`::jsonb) as x(ord int, wamid text, status text, at text,
+    recipient text, error_code int, error_title text, pricing_category text, pricing_type text,
+    callback_data text)
+), fresh as (
+  insert into message_statuses (wamid, status, occurred_at, recipient, error_code, error_title,
+    pricing_category, pricing_type, callback_data)
+  select wamid, status, at::timestamptz, recipient, error_code, error_title, pricing_category,
+    pricing_type, callback_data
+  from input order by wamid, ord
+  on conflict do nothing
+  returning wamid, status
+), firsts as (
+  select distinct on (i.wamid, i.status) i.*
+  from input i join fresh f on f.wamid = i.wamid and f.status = i.status
+  order by i.wamid, i.status, i.ord
+), targets as (
+  select f.*, known.id as known_id, cb.id as callback_id,
+    case when f.status = 'played' then 'read' else f.status end as st
+  from firsts f
+  left join messages known on known.wamid = f.wamid
+  left join messages cb on known.id is null and cb.direction = 'out'
+    and cb.id = substring(f.callback_data from '^msg:([0-9]{1,18})$')::bigint
+), ids as (
+  select t.*, t.known_id is null as by_callback, coalesce(t.known_id, first_value(t.callback_id)
+      over (partition by t.wamid order by t.callback_id is null, t.ord)) as message_id
+  from targets t
+), facts as (
+  select distinct on (message_id, st) * from ids where message_id is not null
+  order by message_id, st, ord
+), agg as (
+  select message_id, bool_or(by_callback) as by_callback, min(wamid) as wamid,
+    jsonb_agg(jsonb_build_object('status', st, 'at', at) order by ord) as entries,
+    max(${rankText('st')}) as top_rank,
+    (array_agg(st order by ${rankText('st')} desc))[1] as top_status,
+    min(at::timestamptz) filter (where st = 'sent') as sent_at,
+    min(at::timestamptz) filter (where st = 'delivered') as delivered_at,
+    min(at::timestamptz) filter (where st = 'read') as read_at,
+    min(at::timestamptz) filter (where st = 'failed') as failed_at,
+    (array_agg(error_code order by ord desc) filter (where error_code is not null))[1] as error_code,
+    (array_agg(error_title order by ord desc) filter (where error_title is not null))[1] as error_title,
+    (array_agg(pricing_category order by ord desc) filter (where pricing_category is not null))[1]
+      as pricing_category,
+    (array_agg(pricing_type order by ord desc) filter (where pricing_type is not null))[1] as pricing_type
+  from facts group by message_id
+), locked as materialized (
+  select a.* from agg a join messages m on m.id = a.message_id order by m.id for update of m
+), moved as (
+  update messages m set
+    status = case when a.top_rank > ${rankText('m.status')} then a.top_status else m.status end,
+    status_history = m.status_history || coalesce((
+      select jsonb_agg(e.v order by e.n) from jsonb_array_elements(a.entries) with ordinality as e(v, n)
+      where not m.status_history @> jsonb_build_array(jsonb_build_object('status', e.v->'status'))),
+      '[]'::jsonb),
+    sent_at = coalesce(m.sent_at, a.sent_at),
+    delivered_at = coalesce(m.delivered_at, a.delivered_at),
+    read_at = coalesce(m.read_at, a.read_at),
+    failed_at = coalesce(m.failed_at, a.failed_at),
+    error_code = coalesce(a.error_code, m.error_code),
+    error_title = coalesce(a.error_title, m.error_title),
+    pricing_category = coalesce(a.pricing_category, m.pricing_category),
+    pricing_type = coalesce(a.pricing_type, m.pricing_type),
+    wamid = case when a.by_callback and m.wamid is null and m.direction = 'out' then a.wamid else m.wamid end
+  from locked a
+  where m.id = a.message_id
+  returning m.id
+)
+select wamid, status from fresh`);

@@ -21,6 +21,10 @@ const rank = (column: unknown) =>
     sql`, `,
   )}]::text[], ${column}), 0)`;
 
+/** The same rank as SQL text with the order spelled out (no parameters), for statements written once. */
+export const rankText = (column: string): string =>
+  `coalesce(array_position(array[${STATUS_ORDER.map((s) => `'${s}'`).join(', ')}]::text[], ${column}), 0)`;
+
 /**
  * Applies one status to one message row, monotonically and idempotently: the status history gains the
  * status once, the current status only moves forward, and each first time (sent_at, read_at, …) is kept.

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.js';
-import { type RecordedInbound, recordInbound, recordStatuses } from '../messages/index.js';
+import { createStatusRecorder, type RecordedInbound, recordInbound } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import { type ParsedWebhook, parseWebhook, verifySignature } from '../whatsapp/index.js';
 
@@ -40,6 +40,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     }
     return reply.code(403).type('text/plain').send('Forbidden');
   });
+
+  // concurrent webhooks' statuses share statements: one round trip for many under a burst
+  const statusRecorder = createStatusRecorder(opts.db);
 
   const senderOf = (request: FastifyRequest): string => request.webhook?.messages[0]?.contact ?? 'statuses';
 
@@ -85,7 +88,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
       const webhook = request.webhook!;
       try {
         const fresh = await recordInbound(opts.db, webhook.messages);
-        const statuses = await recordStatuses(opts.db, webhook.statuses);
+        const statuses = await statusRecorder.record(webhook.statuses);
         opts.metrics.webhookItems.inc({ kind: 'message' }, fresh.length);
         opts.metrics.webhookItems.inc(
           { kind: 'duplicate' },
