@@ -134,6 +134,10 @@ export const envSchema = z
         .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
         .optional(),
     ),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _')
+      .default('tagih'),
     WHATSAPP_API_URL: z.url().default('https://graph.facebook.com'),
     WHATSAPP_API_VERSION: z
       .string()
@@ -186,6 +190,8 @@ export interface Config {
   databaseUrl?: string;
   databasePoolSize: number;
   redisUrl?: string;
+  /** REDIS_PREFIX: every key this deployment writes in Redis starts with it (queues, state, rate limits) */
+  redisPrefix: string;
   dataDir: string;
   logLevel: string;
   whatsapp: {
@@ -242,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
     whatsapp: {

@@ -84,7 +84,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     log,
     mps: config.whatsapp.mps,
     concurrency: config.whatsapp.sendConcurrency,
-    ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: 'tagih' } } : {}),
+    ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
   });
 
   // Made before outbound.start(): its pre-send guard must be in place before the start-up sweep sends
@@ -92,14 +92,14 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
   const campaigns = createCampaignRunner({ db: database.db, outbound, config, metrics, log });
 
   const store = redis
-    ? createRedisStateStore({ redis, prefix: 'tagih', ttlSeconds: CONVERSATION_TTL_SECONDS })
+    ? createRedisStateStore({ redis, prefix: config.redisPrefix, ttlSeconds: CONVERSATION_TTL_SECONDS })
     : createMemoryStateStore({ ttlSeconds: CONVERSATION_TTL_SECONDS });
   // The handoff room's own loop: idle handoffs go back to the bot (one process at a time in Redis mode).
   const handoffDesk = createDesk({ db: database.db, outbound, t: createTranslator(), config });
   const handoffJobs = createHandoffJobs({
     desk: handoffDesk,
     log,
-    ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: 'tagih' } } : {}),
+    ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
   });
 
   const engine = createConversationEngine({
@@ -116,6 +116,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     config,
     database,
     redis,
+    redisPrefix: config.redisPrefix,
     outbound,
     metrics,
     dataKey: secrets.dataKey,
