@@ -53,7 +53,10 @@ const service = await startBenchService(
     apiUrl: fake.url,
     adminKey: newAdminKey(),
     redisPrefix: benchRedisPrefix(),
-    extra: { DATABASE_POOL_SIZE: String(numberArg('pool', 10)) },
+    extra: {
+      DATABASE_POOL_SIZE: String(numberArg('pool', 10)),
+      WHATSAPP_SEND_CONCURRENCY: String(numberArg('send-concurrency', 16)),
+    },
   }),
 );
 const db = service.database.db;

@@ -1,5 +1,6 @@
 export {
   callbackDataFor,
+  createInboundRecorder,
   messageIdFromCallbackData,
   type RecordedInbound,
   recordInbound,

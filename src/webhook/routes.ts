@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.js';
-import { type RecordedInbound, recordInbound, recordStatuses } from '../messages/index.js';
+import { createInboundRecorder, type RecordedInbound, recordStatuses } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import { type ParsedWebhook, parseWebhook, verifySignature } from '../whatsapp/index.js';
 
@@ -41,6 +41,8 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     return reply.code(403).type('text/plain').send('Forbidden');
   });
 
+  // concurrent webhooks' messages share statements under load (group commit)
+  const recorder = createInboundRecorder(opts.db);
   const senderOf = (request: FastifyRequest): string => request.webhook?.messages[0]?.contact ?? 'statuses';
 
   app.post(
@@ -84,7 +86,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
       const stop = opts.metrics.webhookDuration.startTimer();
       const webhook = request.webhook!;
       try {
-        const fresh = await recordInbound(opts.db, webhook.messages);
+        const fresh = await recorder.record(webhook.messages);
         const statuses = await recordStatuses(opts.db, webhook.statuses);
         opts.metrics.webhookItems.inc({ kind: 'message' }, fresh.length);
         opts.metrics.webhookItems.inc(
