@@ -118,8 +118,17 @@ export const newAdminKey = (): string => `bench-admin-${randomBytes(12).toString
 
 export interface FakeCloudApi {
   url: string;
-  /** requests to …/messages so far, the first few bodies, and every arrival time (ms since the epoch, the fake's clock) */
-  stats(): Promise<{ count: number; bodies: string[]; arrivals: number[]; recipients: string[] }>;
+  /**
+   * requests to …/messages so far, the first few bodies, every arrival time (ms since the epoch, the
+   * fake's clock), and (with `countDuplicates`) how many bodies were byte for byte one seen before
+   */
+  stats(): Promise<{
+    count: number;
+    bodies: string[];
+    arrivals: number[];
+    recipients: string[];
+    duplicates: number;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -128,11 +137,15 @@ export interface FakeCloudApi {
  * after `latencyMs` (the real one answers in tens to hundreds of ms), counting arrivals and recipients so a
  * benchmark can check the cap and duplicates.
  */
-export async function startFakeCloudApi(opts: { latencyMs?: number; keepArrivals?: boolean } = {}) {
+export async function startFakeCloudApi(
+  opts: { latencyMs?: number; keepArrivals?: boolean; countDuplicates?: boolean } = {},
+) {
   const source = `
 const { createServer } = require('node:http');
 const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
 let n = 0; const bodies = []; const arrivals = []; const recipients = [];
+const seen = new Set(); let duplicates = 0;
 const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -145,6 +158,10 @@ const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
         arrivals.push(performance.timeOrigin + performance.now());
         const m = /"to":"([^"]+)"/.exec(text);
         if (m) recipients.push(m[1]);
+      }
+      if (workerData.countDuplicates) {
+        const digest = createHash('sha256').update(text).digest('base64');
+        if (seen.has(digest)) duplicates++; else seen.add(digest);
       }
       n++;
     }
@@ -159,7 +176,7 @@ const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
 });
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (m) => {
-  if (m === 'stats') parentPort.postMessage({ count: n, bodies, arrivals, recipients });
+  if (m === 'stats') parentPort.postMessage({ count: n, bodies, arrivals, recipients, duplicates });
   if (m === 'stop') {
     server.close(() => process.exit(0));
     server.closeAllConnections();
@@ -168,7 +185,11 @@ parentPort.on('message', (m) => {
 `;
   const worker = new Worker(source, {
     eval: true,
-    workerData: { latencyMs: opts.latencyMs ?? 0, keepArrivals: opts.keepArrivals ?? false },
+    workerData: {
+      latencyMs: opts.latencyMs ?? 0,
+      keepArrivals: opts.keepArrivals ?? false,
+      countDuplicates: opts.countDuplicates ?? false,
+    },
   });
   const port = await new Promise<number>((resolve) =>
     worker.once('message', (m: { port: number }) => resolve(m.port)),
@@ -466,4 +487,72 @@ export async function profiled<T>(work: () => Promise<T>): Promise<T> {
     session.disconnect();
     console.log(`  CPU profile of the phase: ${file}`);
   }
+}
+export interface FixedRateResult {
+  /** ms from each request's dispatch to the end of its answer (NaN: no answer) */
+  latencies: number[];
+  /** each request's HTTP status (0: a network error or no answer) */
+  statuses: number[];
+  /** requests dispatched per second, as achieved (the generator may fall behind on a busy machine) */
+  achievedRate: number;
+}
+
+/**
+ * An open-loop load generator on a thread of its own: dispatches `requests` (POST, in order) to `url` at
+ * a fixed `rate` per second whatever the answers take, over a keep-alive pool of `connections`, so a slow
+ * server meets the same arrivals as a fast one (not a closed loop that waits for each answer).
+ */
+export async function runFixedRate(opts: {
+  url: string;
+  requests: { body: string; headers: Record<string, string> }[];
+  rate: number;
+  connections?: number;
+}): Promise<FixedRateResult> {
+  const source = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Pool } = require('undici');
+const { origin, path, requests, rate, connections } = workerData;
+const pool = new Pool(origin, { connections, pipelining: 1, headersTimeout: 30000, bodyTimeout: 30000 });
+const n = requests.length;
+const latencies = new Array(n).fill(Number.NaN);
+const statuses = new Array(n).fill(0);
+const interval = 1000 / rate;
+let sent = 0; let done = 0; let lastDispatch = 0;
+const start = performance.now();
+const finish = () => {
+  const seconds = Math.max(lastDispatch - start, interval) / 1000;
+  parentPort.postMessage({ latencies, statuses, achievedRate: Math.max(n - 1, 1) / seconds });
+  pool.destroy().then(() => process.exit(0));
+};
+function one(i) {
+  const r = requests[i];
+  const t0 = performance.now();
+  lastDispatch = t0;
+  pool.request({ method: 'POST', path, headers: r.headers, body: r.body })
+    .then(async (res) => { await res.body.dump(); statuses[i] = res.statusCode; })
+    .catch(() => {})
+    .finally(() => { latencies[i] = performance.now() - t0; if (++done === n) finish(); });
+}
+function tick() {
+  const due = Math.min(n, Math.floor((performance.now() - start) / interval) + 1);
+  while (sent < due) one(sent++);
+  if (sent < n) setTimeout(tick, 1);
+}
+tick();
+`;
+  const url = new URL(opts.url);
+  const worker = new Worker(source, {
+    eval: true,
+    workerData: {
+      origin: url.origin,
+      path: url.pathname + url.search,
+      requests: opts.requests,
+      rate: opts.rate,
+      connections: opts.connections ?? 128,
+    },
+  });
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
 }

@@ -27,6 +27,8 @@ import { webhookRoutes } from './webhook/index.js';
 export interface AppDeps {
   config: Config;
   database: Database;
+  /** where webhooks are recorded before their 200 (a pool of its own in production); default: database */
+  webhookDb?: Database['db'];
   /** shared Redis (rate limits across processes); null in embedded mode */
   redis: Redis | null;
   /** namespace of this deployment's keys in Redis (tests give each file its own) */
@@ -114,7 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   await app.register(webhookRoutes, {
-    db: deps.database.db,
+    db: deps.webhookDb ?? deps.database.db,
     metrics: deps.metrics,
     appSecret: deps.appSecret,
     verifyToken: deps.verifyToken,

@@ -62,6 +62,11 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
     migrate: true,
     poolSize: config.databasePoolSize,
   });
+  // The webhook records on connections of its own: a 200 must not queue for the pool behind the engine's
+  // and the sender's work (PGlite is one connection anyway).
+  const webhookDatabase = config.databaseUrl
+    ? await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
+    : database;
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   // In embedded mode with no ADMIN_API_KEY, a generated key kept in ./.data lets a newcomer try the API.
   const adminApiKey = config.adminApiKey ?? (config.databaseUrl ? undefined : secrets.demoAdminKey);
@@ -122,6 +127,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
   const app = await buildApp({
     config,
     database,
+    webhookDb: webhookDatabase.db,
     redis,
     redisPrefix: config.redisPrefix,
     outbound,
@@ -173,6 +179,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
       await outbound.close();
       await store.close();
       await redis?.quit();
+      if (webhookDatabase !== database) await webhookDatabase.close();
       await database.close();
     })();
     return stopping;

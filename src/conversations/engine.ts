@@ -32,6 +32,12 @@ export interface EngineDeps {
   dataKey: string;
   config: Pick<Config, 'officeHours' | 'businessTz'>;
   now?: () => Date;
+  /**
+   * at most this many senders handled at once (default 4); the others wait their turn in memory (their
+   * messages are recorded, so nothing waits only here). Unbounded, a burst of webhooks fills the database
+   * pool with the engine's queries and the next webhook's recording queues behind them.
+   */
+  concurrency?: number;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -387,16 +393,54 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
     });
   }
 
+  // Senders waiting for a turn (each at most once: the drain that starts reads all its waiting messages)
+  // and those being handled; a sender handled now and asked for again goes back in line when it is done.
+  const limit = Math.max(1, deps.concurrency ?? 4);
+  const pending = new Map<string, { promise: Promise<void>; resolve(): void; reject(err: unknown): void }>();
+  const active = new Set<string>();
+  const ready: string[] = [];
+  function pump(): void {
+    while (active.size < limit && ready.length > 0) {
+      const key = ready.shift()!;
+      const turn = pending.get(key)!;
+      pending.delete(key);
+      active.add(key);
+      drain(key)
+        .then(turn.resolve, turn.reject)
+        .finally(() => {
+          active.delete(key);
+          if (pending.has(key)) ready.push(key);
+          pump();
+        });
+    }
+  }
+  function schedule(key: string): Promise<void> {
+    let turn = pending.get(key);
+    if (!turn) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      turn = { promise, resolve, reject };
+      pending.set(key, turn);
+      if (!active.has(key)) ready.push(key);
+      pump();
+    }
+    return turn.promise;
+  }
+
   return {
     async handle(contactKeys) {
-      await Promise.all([...new Set(contactKeys)].map((key) => drain(key)));
+      await Promise.all([...new Set(contactKeys)].map((key) => schedule(key)));
     },
     async recover() {
       const waiting = await db
         .selectDistinct({ contactKey: messages.contactKey })
         .from(messages)
         .where(and(eq(messages.direction, 'in'), isNull(messages.handledAt)));
-      await Promise.all(waiting.map((w) => drain(w.contactKey)));
+      await Promise.all(waiting.map((w) => schedule(w.contactKey)));
       return waiting.length;
     },
   };

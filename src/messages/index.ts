@@ -1,5 +1,6 @@
 export {
   callbackDataFor,
+  createInboundRecorder,
   createStatusRecorder,
   messageIdFromCallbackData,
   type RecordedInbound,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.js';
-import { createStatusRecorder, type RecordedInbound, recordInbound } from '../messages/index.js';
+import { createInboundRecorder, createStatusRecorder, type RecordedInbound } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import { type ParsedWebhook, parseWebhook, verifySignature } from '../whatsapp/index.js';
 
@@ -41,7 +41,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     return reply.code(403).type('text/plain').send('Forbidden');
   });
 
-  // concurrent webhooks' statuses share statements: one round trip for many under a burst
+  // concurrent webhooks share statements under load (group commit): one round trip for many messages,
+  // and one for many statuses
+  const recorder = createInboundRecorder(opts.db);
   const statusRecorder = createStatusRecorder(opts.db);
 
   const senderOf = (request: FastifyRequest): string => request.webhook?.messages[0]?.contact ?? 'statuses';
@@ -87,7 +89,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
       const stop = opts.metrics.webhookDuration.startTimer();
       const webhook = request.webhook!;
       try {
-        const fresh = await recordInbound(opts.db, webhook.messages);
+        const fresh = await recorder.record(webhook.messages);
         const statuses = await statusRecorder.record(webhook.statuses);
         opts.metrics.webhookItems.inc({ kind: 'message' }, fresh.length);
         opts.metrics.webhookItems.inc(
