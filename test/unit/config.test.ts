@@ -60,6 +60,15 @@ describe('configuration', () => {
     expect(loadConfig({ ...production, REDIS_PREFIX: 'tagih-staging' }).redisPrefix).toBe('tagih-staging');
   });
 
+  it('keeps a quarter second of the cap in flight unless told (16 to 128), and takes what it is told', () => {
+    expect(loadConfig({}).whatsapp.sendConcurrency).toBe(20);
+    expect(loadConfig({ WHATSAPP_MPS: '20' }).whatsapp.sendConcurrency).toBe(16);
+    expect(loadConfig({ WHATSAPP_MPS: '1000' }).whatsapp.sendConcurrency).toBe(128);
+    expect(
+      loadConfig({ WHATSAPP_MPS: '1000', WHATSAPP_SEND_CONCURRENCY: '8' }).whatsapp.sendConcurrency,
+    ).toBe(8);
+  });
+
   it('reads office hours that wrap past Sunday', () => {
     expect(loadConfig({ OFFICE_HOURS: 'Sat-Mon 09:00-12:00' }).officeHours.days).toEqual([6, 7, 1]);
   });
