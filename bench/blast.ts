@@ -9,10 +9,7 @@ import { cpus } from 'node:os';
 import { and, eq, sql } from 'drizzle-orm';
 import { defaultSendConcurrency } from '../src/config.js';
 import { messages } from '../src/db/index.js';
-import { generateSeed } from '../src/demo/seed.js';
-import { importBills, importParticipants } from '../src/participants/index.js';
 import {
-  BENCH_DATA_KEY,
   BENCH_PHONE_NUMBER_ID,
   benchEnv,
   benchRedisPrefix,
@@ -23,6 +20,8 @@ import {
   machineLine,
   newAdminKey,
   numberArg,
+  seedBills,
+  seedParticipants,
   servers,
   startBenchService,
   startFakeCloudApi,
@@ -55,25 +54,8 @@ const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'applicat
 
 try {
   console.log(`seeding ${size} participants and bills …`);
-  // the demo's generator: realistic names and phone forms, so bodies have their real size
-  const people = generateSeed({ size, seed: 1, today: new Date().toISOString().slice(0, 10) }).participants;
-  for (let i = 0; i < size; i += 10_000) {
-    await importParticipants(db, people.slice(i, i + 10_000), {
-      dataKey: BENCH_DATA_KEY,
-      actor: 'bench',
-      source: 'json',
-    });
-  }
-  const bills = people.map((p, i) => ({
-    kpj: p.kpj,
-    period: '2026-11',
-    amount: 36_800,
-    dueDate: '2026-11-15',
-    paymentCode: `PC${i}`,
-  }));
-  for (let i = 0; i < size; i += 10_000) {
-    await importBills(db, bills.slice(i, i + 10_000), { actor: 'bench', source: 'json' });
-  }
+  const people = await seedParticipants(db, size);
+  await seedBills(db, people);
 
   const created = await fetch(`${service.address}/api/campaigns`, {
     method: 'POST',

@@ -13,10 +13,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type SQL, sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/index.js';
-import { generateSeed } from '../src/demo/seed.js';
-import { importBills, importParticipants } from '../src/participants/index.js';
 import {
-  BENCH_DATA_KEY,
   benchEnv,
   benchRedisPrefix,
   clearRedisPrefix,
@@ -26,6 +23,8 @@ import {
   newAdminKey,
   numberArg,
   numbersArg,
+  seedBills,
+  seedParticipants,
   servers,
   startFakeCloudApi,
 } from './support.js';
@@ -228,24 +227,8 @@ async function runRound(processes: number, round: number): Promise<Round> {
 const results: Round[] = [];
 try {
   console.log(`seeding ${size} participants and bills …`);
-  const people = generateSeed({ size, seed: 1, today: new Date().toISOString().slice(0, 10) }).participants;
-  for (let i = 0; i < size; i += 10_000) {
-    await importParticipants(db, people.slice(i, i + 10_000), {
-      dataKey: BENCH_DATA_KEY,
-      actor: 'bench',
-      source: 'json',
-    });
-  }
-  const bills = people.map((p, i) => ({
-    kpj: p.kpj,
-    period: '2026-11',
-    amount: 36_800,
-    dueDate: '2026-11-15',
-    paymentCode: `PC${i}`,
-  }));
-  for (let i = 0; i < size; i += 10_000) {
-    await importBills(db, bills.slice(i, i + 10_000), { actor: 'bench', source: 'json' });
-  }
+  const people = await seedParticipants(db, size);
+  await seedBills(db, people);
 
   for (const [i, n] of counts.entries()) {
     const r = await runRound(n, i + 1);

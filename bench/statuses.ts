@@ -14,15 +14,13 @@ import Fastify from 'fastify';
 import { dedupeKeyFor } from '../src/campaigns/runner.js';
 import { rows as query } from '../src/campaigns/sql.js';
 import { campaignRecipients, campaigns, messages } from '../src/db/index.js';
-import { generateSeed } from '../src/demo/seed.js';
 import { callbackDataFor } from '../src/messages/index.js';
-import { importBills, importParticipants } from '../src/participants/index.js';
+import { importBills } from '../src/participants/index.js';
 import { verifySignature, withCallbackData } from '../src/whatsapp/index.js';
 import { findTemplate, renderTemplate } from '../templates/index.js';
 import { type JsonObject, type StatusSpec, signedRequest, statusWebhook } from '../test/support/webhooks.js';
 import {
   BENCH_APP_SECRET,
-  BENCH_DATA_KEY,
   benchEnv,
   benchRedisPrefix,
   clearRedisPrefix,
@@ -36,6 +34,7 @@ import {
   percentile,
   profiled,
   runLoad,
+  seedParticipants,
   servers,
   startBenchService,
   startFakeCloudApi,
@@ -177,14 +176,7 @@ try {
   console.log(
     `seeding ${size} participants with ${blastCount} bills each, and ${blastCount} blasts as the sender leaves them …`,
   );
-  const people = generateSeed({ size, seed: 1, today: new Date().toISOString().slice(0, 10) }).participants;
-  for (let i = 0; i < size; i += 10_000) {
-    await importParticipants(db, people.slice(i, i + 10_000), {
-      dataKey: BENCH_DATA_KEY,
-      actor: 'bench',
-      source: 'json',
-    });
-  }
+  const people = await seedParticipants(db, size);
   const periods = Array.from(
     { length: blastCount },
     (_, i) => `2026-${String(12 - blastCount + i).padStart(2, '0')}`,

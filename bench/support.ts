@@ -9,8 +9,13 @@ import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
+import type { Db } from '../src/db/index.js';
+import { generateSeed } from '../src/demo/seed.js';
+import { importBills, importParticipants } from '../src/participants/index.js';
 import { type Service, startService } from '../src/service.js';
 import type { ProcessMemory } from './service-process.js';
+
+type SeedParticipant = ReturnType<typeof generateSeed>['participants'][number];
 
 export const BENCH_PHONE_NUMBER_ID = '106540352242922';
 export const BENCH_APP_SECRET = 'bench-app-secret';
@@ -112,6 +117,36 @@ export function benchEnv(opts: {
 
 export async function startBenchService(env: Record<string, string>): Promise<Service> {
   return startService(loadConfig(env));
+}
+
+/**
+ * `size` participants from the demo's generator (real names, phone forms and languages, so bodies have
+ * their real size), imported as the API imports them, 10,000 at a time.
+ */
+export async function seedParticipants(db: Db, size: number, seed = 1): Promise<SeedParticipant[]> {
+  const people = generateSeed({ size, seed, today: new Date().toISOString().slice(0, 10) }).participants;
+  for (let i = 0; i < size; i += 10_000) {
+    await importParticipants(db, people.slice(i, i + 10_000), {
+      dataKey: BENCH_DATA_KEY,
+      actor: 'bench',
+      source: 'json',
+    });
+  }
+  return people;
+}
+
+/** One unpaid bill for each of these participants, for `period`. */
+export async function seedBills(db: Db, people: SeedParticipant[], period = '2026-11'): Promise<void> {
+  const bills = people.map((p, i) => ({
+    kpj: p.kpj,
+    period,
+    amount: 36_800,
+    dueDate: `${period}-15`,
+    paymentCode: `PC${period.replace('-', '')}${i}`,
+  }));
+  for (let i = 0; i < bills.length; i += 10_000) {
+    await importBills(db, bills.slice(i, i + 10_000), { actor: 'bench', source: 'json' });
+  }
 }
 
 export const newAdminKey = (): string => `bench-admin-${randomBytes(12).toString('hex')}`;
