@@ -76,6 +76,15 @@ try {
         .from(messages)
         .where(and(eq(messages.direction, 'out'), eq(messages.status, 'accepted')))
     )[0]!.n;
+  const databaseBytes = async () =>
+    Number(
+      (
+        (await db.execute(sql`select pg_database_size(current_database()) as n`)) as unknown as {
+          n: string;
+        }[]
+      )[0]!.n,
+    );
+  const bytesBefore = await databaseBytes();
   const meter = await cpuMeter({ databaseUrl: database.url, redisUrl });
   const started = performance.now();
   const start = await fetch(`${service.address}/api/campaigns/${campaign.id}/start`, {
@@ -115,6 +124,7 @@ try {
   const tagihSeconds = (performance.now() - started) / 1000;
   const cost = await meter.read();
   await meter.close();
+  const bytesPerMessage = ((await databaseBytes()) - bytesBefore) / size;
   const { count, bodies } = await fake.stats();
   const duplicates = count - size;
 
@@ -174,6 +184,9 @@ try {
   );
   console.log(`  requests to the fake beyond one per recipient: ${duplicates}`);
   console.log(`  cost:     ${describeCost(cost, size)}`);
+  console.log(
+    `  storage:  ${bytesPerMessage.toFixed(0)} bytes of database a message (rows, indexes, recipient row; before statuses)`,
+  );
 } finally {
   await service.stop();
   await fake.stop();
