@@ -103,3 +103,6 @@ export async function queryRows<T>(db: Db | Tx, query: SQL): Promise<T[]> {
   const result: unknown = await db.execute(query);
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
+
+/** A list as one bind parameter, so a statement's text and size do not grow with the list. */
+export const jsonParam = (values: readonly (string | number)[]): string => JSON.stringify(values);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { contacts, type Db, messages, participants } from '../db/index.js';
+import { contacts, type Db, messages, participants, queryRows } from '../db/index.js';
 import type { InboundMessage, StatusUpdate } from '../whatsapp/index.js';
 import { rankText } from './status.js';
 
@@ -43,7 +43,9 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
   }));
   // Several messages of one sender make one contact row (the newest value of each field, as recording
   // them one by one would leave it); each wamid is inserted once, in arrival order.
-  const result: unknown = await db.execute(sql`
+  const rows = await queryRows<{ id: number | string; wamid: string; participant_id: number | null }>(
+    db,
+    sql`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as x(ord int, contact_key text,
         wa_id text, user_id text, profile_name text, wamid text, type text, text text, reply_id text,
@@ -79,13 +81,8 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
     from input i left join registered r on r.wa_id = i.wa_id
     order by i.ord
     on conflict (wamid) do nothing
-    returning id, wamid, participant_id`);
-  // postgres-js answers an array, PGlite `{ rows }`
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
-    id: number | string;
-    wamid: string;
-    participant_id: number | null;
-  }[];
+    returning id, wamid, participant_id`,
+  );
   const inserted = new Map(rows.map((r) => [r.wamid, r]));
   const fresh: RecordedInbound[] = [];
   for (const m of inbound) {
@@ -259,15 +256,11 @@ async function recordStatusLists(
   });
   const counts = lists.map((list) => ({ recorded: 0, duplicates: list.length }));
   if (input.length === 0) return counts;
-  const result: unknown = await db.execute(
+  const stored = await queryRows<{ wamid: string; status: string }>(
+    db,
     sql`${RECORD_STATUSES_HEAD}${JSON.stringify(input)}${RECORD_STATUSES_TAIL}`,
   );
-  const fresh = new Set(
-    (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows).map((r) => {
-      const row = r as { wamid: string; status: string };
-      return `${row.status} ${row.wamid}`;
-    }),
-  );
+  const fresh = new Set(stored.map((row) => `${row.status} ${row.wamid}`));
   // a status twice in the lists is stored once: the first occurrence counts as recorded
   for (const row of input) {
     if (fresh.delete(`${row.status} ${row.wamid}`)) {

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
-import { type Db, messages, queryRows as rows } from '../db/index.js';
+import { type Db, jsonParam, messages, queryRows as rows } from '../db/index.js';
 import { callbackDataFor, reconcileStatuses } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -192,7 +192,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
             as earlier_reply_unsent
         from messages m
         left join contacts c on c.contact_key = m.contact_key
-        where m.id in (select value::bigint from jsonb_array_elements_text(${jsonList(ids)}::jsonb))`,
+        where m.id in (select value::bigint from jsonb_array_elements_text(${jsonParam(ids)}::jsonb))`,
     );
     const byId = new Map(found.map((r) => [Number(r.id), toSendRow(r)]));
     return ids.map((id) => byId.get(id));
@@ -562,10 +562,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
 
     guard(dedupePrefix, check) {
       if (dedupePrefix === '') throw new RangeError('a guard needs a dedupe key prefix');
-      guards.set(
-        dedupePrefix,
-        batched((list: GuardedMessage[]) => check(list)),
-      );
+      guards.set(dedupePrefix, batched(check));
     },
 
     revive: (jobs) => queue.revive(jobs),
@@ -615,9 +612,6 @@ const toSendRow = (r: RawSendRow): SendRow => ({
   lastInboundMs: r.last_inbound_ms === null ? null : Number(r.last_inbound_ms),
   earlierReplyUnsent: r.earlier_reply_unsent === true,
 });
-
-/** A list as one bind parameter, so a statement's text is the same whatever the batch size. */
-const jsonList = (values: readonly number[]): string => JSON.stringify(values);
 
 function checkRequest(req: OutboundRequest): void {
   if (req.priority !== 'reply' && req.priority !== 'blast') throw new TypeError(`priority: ${req.priority}`);

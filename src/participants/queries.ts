@@ -4,11 +4,7 @@ import { bills, type Db, participants, payments, type Tx } from '../db/index.js'
 export type Participant = typeof participants.$inferSelect;
 type Queryable = Db | Tx;
 
-/** Rows of a raw statement, whichever driver runs it (postgres-js answers an array, PGlite `{ rows }`). */
-export async function queryRows<T>(db: Queryable, query: SQL): Promise<T[]> {
-  const result: unknown = await db.execute(query);
-  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
-}
+export { queryRows } from '../db/index.js';
 
 /**
  * A list of ids as one bind parameter: statements stay the same size whatever the batch, and PostgreSQL's
