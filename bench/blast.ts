@@ -11,20 +11,14 @@ import { defaultSendConcurrency } from '../src/config.js';
 import { messages } from '../src/db/index.js';
 import {
   BENCH_PHONE_NUMBER_ID,
-  benchEnv,
-  benchRedisPrefix,
-  clearRedisPrefix,
   cpuMeter,
-  createBenchDatabase,
   describeCost,
   machineLine,
-  newAdminKey,
   numberArg,
   seedBills,
   seedParticipants,
   servers,
-  startBenchService,
-  startFakeCloudApi,
+  startBenchRun,
 } from './support.js';
 
 const size = numberArg('size', 20_000);
@@ -32,23 +26,15 @@ const size = numberArg('size', 20_000);
 const concurrency = numberArg('concurrency', defaultSendConcurrency(1000));
 const { databaseUrl, redisUrl } = servers('blast');
 
-const fake = await startFakeCloudApi();
-const database = await createBenchDatabase(databaseUrl);
-const redisPrefix = benchRedisPrefix();
-const adminKey = newAdminKey();
-const service = await startBenchService(
-  benchEnv({
-    databaseUrl: database.url,
-    redisUrl,
-    apiUrl: fake.url,
-    adminKey,
-    redisPrefix,
-    extra: {
-      WHATSAPP_SEND_CONCURRENCY: String(concurrency),
-      DATABASE_POOL_SIZE: String(numberArg('pool', 10)),
-    },
-  }),
-);
+const run = await startBenchRun({
+  databaseUrl,
+  redisUrl,
+  extra: {
+    WHATSAPP_SEND_CONCURRENCY: String(concurrency),
+    DATABASE_POOL_SIZE: String(numberArg('pool', 10)),
+  },
+});
+const { fake, database, adminKey, service } = run;
 const db = service.database.db;
 const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
 
@@ -188,8 +174,5 @@ try {
     `  storage:  ${bytesPerMessage.toFixed(0)} bytes of database a message (rows, indexes, recipient row; before statuses)`,
   );
 } finally {
-  await service.stop();
-  await fake.stop();
-  await database.drop();
-  await clearRedisPrefix(redisUrl, redisPrefix);
+  await run.stop();
 }

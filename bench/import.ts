@@ -18,16 +18,7 @@ import Fastify from 'fastify';
 import postgres from 'postgres';
 import { generateSeed, type SeedBill, type SeedParticipant } from '../src/demo/seed.js';
 import { IMPORT_BODY_LIMIT } from '../src/participants/index.js';
-import {
-  benchEnv,
-  createBenchDatabase,
-  machineLine,
-  newAdminKey,
-  numberArg,
-  servers,
-  startBenchService,
-  startFakeCloudApi,
-} from './support.js';
+import { machineLine, numberArg, servers, startBenchRun } from './support.js';
 
 const size = numberArg('size', 100_000);
 const chunk = numberArg('chunk', 10_000);
@@ -121,12 +112,8 @@ if (largest > IMPORT_BODY_LIMIT) {
   );
 }
 
-const fake = await startFakeCloudApi();
-const database = await createBenchDatabase(databaseUrl);
-const adminKey = newAdminKey();
-const service = await startBenchService(
-  benchEnv({ databaseUrl: database.url, redisUrl, apiUrl: fake.url, adminKey }),
-);
+const run = await startBenchRun({ databaseUrl, redisUrl });
+const { database, adminKey, service } = run;
 const sql = postgres(database.url, { max: 2, onnotice: () => {} });
 const bare = Fastify({ bodyLimit: IMPORT_BODY_LIMIT, logger: false });
 
@@ -251,7 +238,5 @@ try {
 } finally {
   await bare.close();
   await sql.end();
-  await service.stop();
-  await fake.stop();
-  await database.drop();
+  await run.stop();
 }

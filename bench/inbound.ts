@@ -19,19 +19,14 @@ import { buttonReplyWebhook, randomWamid, signedRequest, textWebhook } from '../
 import {
   BENCH_APP_SECRET,
   BENCH_DATA_KEY,
-  benchEnv,
-  benchRedisPrefix,
-  createBenchDatabase,
   type FixedRateResult,
   machineLine,
-  newAdminKey,
   numberArg,
   numbersArg,
   percentile,
   runFixedRate,
   servers,
-  startBenchService,
-  startFakeCloudApi,
+  startBenchRun,
 } from './support.js';
 
 const rates = numbersArg('rates', [200, 500, 1000]);
@@ -44,21 +39,16 @@ const EXPECTED_REPLIES = 1;
 const DRAIN_LIMIT_MS = 10 * 60_000;
 const { databaseUrl, redisUrl } = servers('inbound');
 
-const fake = await startFakeCloudApi({ countDuplicates: true });
-const database = await createBenchDatabase(databaseUrl);
-const service = await startBenchService(
-  benchEnv({
-    databaseUrl: database.url,
-    redisUrl,
-    apiUrl: fake.url,
-    adminKey: newAdminKey(),
-    redisPrefix: benchRedisPrefix(),
-    extra: {
-      DATABASE_POOL_SIZE: String(numberArg('pool', 10)),
-      WHATSAPP_SEND_CONCURRENCY: String(numberArg('send-concurrency', 16)),
-    },
-  }),
-);
+const run = await startBenchRun({
+  databaseUrl,
+  redisUrl,
+  fake: { countDuplicates: true },
+  extra: {
+    DATABASE_POOL_SIZE: String(numberArg('pool', 10)),
+    WHATSAPP_SEND_CONCURRENCY: String(numberArg('send-concurrency', 16)),
+  },
+});
+const { fake, service } = run;
 const db = service.database.db;
 
 // The baseline: what any receiver must do, and nothing more.
@@ -258,7 +248,5 @@ try {
   console.log(`lost: ${lost}, answered twice: ${twice}`);
 } finally {
   await bare.close();
-  await service.stop();
-  await fake.stop();
-  await database.drop();
+  await run.stop();
 }

@@ -21,14 +21,9 @@ import { findTemplate, renderTemplate } from '../templates/index.js';
 import { type JsonObject, type StatusSpec, signedRequest, statusWebhook } from '../test/support/webhooks.js';
 import {
   BENCH_APP_SECRET,
-  benchEnv,
-  benchRedisPrefix,
-  clearRedisPrefix,
-  createBenchDatabase,
   type LoadRequest,
   type LoadResult,
   machineLine,
-  newAdminKey,
   numberArg,
   numbersArg,
   percentile,
@@ -36,8 +31,7 @@ import {
   runLoad,
   seedParticipants,
   servers,
-  startBenchService,
-  startFakeCloudApi,
+  startBenchRun,
 } from './support.js';
 
 const size = numberArg('size', 20_000);
@@ -152,20 +146,12 @@ function scheduleFor(counts: number[]): number[] {
   });
 }
 
-const fake = await startFakeCloudApi();
-const database = await createBenchDatabase(databaseUrl);
-const redisPrefix = benchRedisPrefix();
-const adminKey = newAdminKey();
-const service = await startBenchService(
-  benchEnv({
-    databaseUrl: database.url,
-    redisUrl,
-    redisPrefix,
-    apiUrl: fake.url,
-    adminKey,
-    extra: { DATABASE_POOL_SIZE: String(numberArg('pool', 10)) },
-  }),
-);
+const run = await startBenchRun({
+  databaseUrl,
+  redisUrl,
+  extra: { DATABASE_POOL_SIZE: String(numberArg('pool', 10)) },
+});
+const { service } = run;
 const db = service.database.db;
 const webhookUrl = `${service.address}/webhooks/whatsapp`;
 
@@ -404,9 +390,7 @@ try {
 } finally {
   if (!stopped) await service.stop();
   await baseline?.close();
-  await fake.stop();
-  await clearRedisPrefix(redisUrl, redisPrefix);
-  await database.drop();
+  await run.stop();
 }
 
 /** The least a webhook receiver does: keep the raw bytes, check the HMAC, answer 200. */

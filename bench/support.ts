@@ -149,6 +149,52 @@ export async function seedBills(db: Db, people: SeedParticipant[], period = '202
   }
 }
 
+export interface BenchRun {
+  fake: FakeCloudApi;
+  database: BenchDatabase;
+  redisPrefix: string;
+  adminKey: string;
+  service: Service;
+  /** stops the service and the fake, drops the database and deletes the run's Redis keys */
+  stop(): Promise<void>;
+}
+
+/** What most benchmarks start with: a fake Cloud API, a database and a Redis prefix of their own, the service. */
+export async function startBenchRun(opts: {
+  databaseUrl: string;
+  redisUrl: string;
+  fake?: Parameters<typeof startFakeCloudApi>[0];
+  extra?: Record<string, string>;
+}): Promise<BenchRun> {
+  const fake = await startFakeCloudApi(opts.fake);
+  const database = await createBenchDatabase(opts.databaseUrl);
+  const redisPrefix = benchRedisPrefix();
+  const adminKey = newAdminKey();
+  const service = await startBenchService(
+    benchEnv({
+      databaseUrl: database.url,
+      redisUrl: opts.redisUrl,
+      apiUrl: fake.url,
+      adminKey,
+      redisPrefix,
+      ...(opts.extra ? { extra: opts.extra } : {}),
+    }),
+  );
+  return {
+    fake,
+    database,
+    redisPrefix,
+    adminKey,
+    service,
+    async stop() {
+      await service.stop();
+      await fake.stop();
+      await database.drop();
+      await clearRedisPrefix(opts.redisUrl, redisPrefix);
+    },
+  };
+}
+
 export const newAdminKey = (): string => `bench-admin-${randomBytes(12).toString('hex')}`;
 
 export interface FakeCloudApi {
