@@ -6,8 +6,9 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 
 /**
- * Meta's OpenAPI 3.1 spec of the Cloud API (facebook/openapi `business-messaging-api_v23.0.yaml`),
- * used to check that our idea of the API is Meta's. Set WHATSAPP_OAS_PATH to point elsewhere.
+ * Meta's OpenAPI 3.1 spec of the Cloud API (facebook/openapi `business-messaging-api_v23.0.yaml`, MIT),
+ * kept in the repository with its licence, used to check that our idea of the API is Meta's. Set
+ * WHATSAPP_OAS_PATH to point elsewhere.
  */
 const SPEC_FILE = 'whatsapp-openapi-v23.0.yaml';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -15,8 +16,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export function oasPath(): string {
   const candidates = [
     process.env.WHATSAPP_OAS_PATH,
-    resolve(repoRoot, 'docs', SPEC_FILE),
-    resolve(repoRoot, '../shared', SPEC_FILE),
+    resolve(repoRoot, 'test/fixtures/whatsapp-openapi', SPEC_FILE),
   ].filter((p): p is string => typeof p === 'string' && p !== '');
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`Cloud API OpenAPI spec not found; looked in: ${candidates.join(', ')}`);
