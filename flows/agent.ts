@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { effectActions, flowOutput, say } from './effects.js';
+import { effectActions, flowOutput, officerTiming } from './effects.js';
 import { CHOICE_PREFIX, type Facts, type FlowEvent, type FlowInput, type FlowOutput } from './types.js';
 import { parseVia } from './via.js';
 
@@ -43,35 +43,13 @@ export const agentMachine = setup({
   },
   states: {
     start: {
-      always: [
-        {
-          guard: ({ context }) => context.facts.officeOpen,
-          target: 'done',
-          actions: [
-            { type: 'openHandoff', params: ({ context }) => ({ reason: reasonOf(context.via) }) },
-            say('agent.on_duty'),
-          ],
-        },
-        {
-          guard: ({ context }) => context.facts.nextOfficeOpen !== null,
-          target: 'done',
-          actions: [
-            { type: 'openHandoff', params: ({ context }) => ({ reason: reasonOf(context.via) }) },
-            {
-              type: 'say',
-              params: ({ context }) =>
-                say('agent.off_duty', { opensAt: context.facts.nextOfficeOpen ?? '' }).params,
-            },
-          ],
-        },
-        {
-          target: 'done',
-          actions: [
-            { type: 'openHandoff', params: ({ context }) => ({ reason: reasonOf(context.via) }) },
-            say('agent.off_duty_later'),
-          ],
-        },
-      ],
+      always: {
+        target: 'done',
+        actions: [
+          { type: 'openHandoff', params: ({ context }) => ({ reason: reasonOf(context.via) }) },
+          { type: 'say', params: ({ context }) => officerTiming(context.facts).params },
+        ],
+      },
     },
     done: { type: 'final' },
   },

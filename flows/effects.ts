@@ -20,7 +20,7 @@ export const effectActions = {
   setConsent: declare<'setConsent'>(),
   setLanguage: declare<'setLanguage'>(),
   openHandoff: declare<'openHandoff'>(),
-  linkAccount: declare<'linkAccount'>(),
+  requestLink: declare<'requestLink'>(),
 };
 
 type Vars = Record<string, string | number>;
@@ -46,6 +46,13 @@ export const BUTTON = {
   /** an officer, with the reason the handoff will carry */
   agent: (reason: string) => ({ id: `${CHOICE_PREFIX.agent}${reason}`, titleKey: 'common.agent_button' }),
 };
+
+/** When an officer will answer: now, from the next opening, or in the next working hours. */
+export function officerTiming(facts: Facts) {
+  if (facts.officeOpen) return say('agent.on_duty');
+  if (facts.nextOfficeOpen !== null) return say('agent.off_duty', { opensAt: facts.nextOfficeOpen });
+  return say('agent.off_duty_later');
+}
 
 /** True while a lock (an ISO time) lies after `facts.now`. */
 export function lockedUntil(until: string | null, facts: Facts): boolean {

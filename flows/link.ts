@@ -1,13 +1,15 @@
 import { assign, setup } from 'xstate';
-import { BUTTON, effectActions, flowOutput, lockedUntil, say, sayButtons } from './effects.js';
+import { BUTTON, effectActions, flowOutput, lockedUntil, officerTiming, say, sayButtons } from './effects.js';
 import { isYes, kpjOf } from './text.js';
 import { CHOICE, type Facts, type FlowEvent, type FlowInput, type FlowOutput } from './types.js';
 import { parseVia } from './via.js';
 
 // For a sender we cannot match to a participant (a new or changed number, or a WhatsApp username without
-// a phone number): how to register or update the number, then linking this WhatsApp to a KPJ number
-// proven by the birth date. Whether a KPJ exists is never revealed: an unknown KPJ and a wrong birth
-// date get the same answer, and the engine counts both towards the lock.
+// a phone number): how to register or update the number, then a request to link this WhatsApp to a KPJ
+// number, backed by the birth date. KPJ and birth date are printed on cards that employers and families
+// hold, so a match only asks: an officer decides in the inbox, and the registered number is told. Whether
+// a KPJ exists is never revealed: an unknown KPJ and a wrong birth date get the same answer, and the
+// engine counts both towards the lock (per sender and per KPJ).
 
 interface Context {
   facts: Facts;
@@ -124,9 +126,10 @@ export const linkMachine = setup({
             guard: ({ event }) => event.result === 'match',
             target: 'done',
             actions: [
-              { type: 'linkAccount', params: ({ context }) => ({ kpj: context.kpj ?? '' }) },
+              { type: 'requestLink', params: ({ context }) => ({ kpj: context.kpj ?? '' }) },
               assign({ kpj: null }),
-              sayButtons('link.linked', [BUTTON.bill, BUTTON.menu]),
+              say('link.requested'),
+              { type: 'say', params: ({ event }) => officerTiming(event.facts).params },
             ],
           },
           {

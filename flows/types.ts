@@ -133,8 +133,11 @@ export type Act =
   | { type: 'setConsent'; params: { optedOut: boolean; source: 'keyword' | 'template_button' | 'menu' } }
   | { type: 'setLanguage'; params: { language: Language } }
   | { type: 'openHandoff'; params: { reason: string } }
-  /** ties this WhatsApp sender to the participant with this KPJ (after a matching birth date) */
-  | { type: 'linkAccount'; params: { kpj: string } };
+  /**
+   * asks an officer to let this WhatsApp sender speak for the participant with this KPJ (after a matching
+   * birth date); the engine opens the inbox conversation and tells the participant's registered number
+   */
+  | { type: 'requestLink'; params: { kpj: string } };
 
 export type Effect = Say | Act;
 export type EffectType = Effect['type'];
@@ -151,7 +154,7 @@ export const EFFECT_TYPES: readonly EffectType[] = [
   'setConsent',
   'setLanguage',
   'openHandoff',
-  'linkAccount',
+  'requestLink',
 ];
 
 /** What a finished flow asks of the engine: start another flow, or rest (wait for the next message). */

@@ -2,7 +2,8 @@ import type { Language } from '../flows/types.js';
 import { type TemplateBody, templateMessage } from '../src/whatsapp/index.js';
 import { iuranOverdue } from './iuran_overdue.js';
 import { iuranReminder } from './iuran_reminder.js';
-import type { TemplateContext, TemplateDefinition, TemplateLanguage } from './types.js';
+import { linkRequestNotice } from './permintaan_tautan_akun.js';
+import type { TemplateCategory, TemplateContext, TemplateDefinition, TemplateLanguage } from './types.js';
 
 // The registry of approved WhatsApp templates: one file a template, listed here. A campaign may name only
 // a template found here (CONTRACT.md, Templates).
@@ -22,6 +23,23 @@ export const TEMPLATES: ReadonlyMap<string, TemplateDefinition> = new Map(
 
 export function findTemplate(name: string): TemplateDefinition | undefined {
   return TEMPLATES.get(name);
+}
+
+/**
+ * Templates the service sends of its own accord (notices), kept apart from TEMPLATES so that no campaign can
+ * name one.
+ */
+export {
+  type LinkRequestNoticeFacts,
+  linkRequestNotice,
+  renderLinkRequestNotice,
+} from './permintaan_tautan_akun.js';
+
+/** The category any template we send was approved in: a reminder's or a notice's. */
+export function templateCategoryOf(name: string): TemplateCategory | undefined {
+  return (
+    findTemplate(name)?.category ?? (name === linkRequestNotice.name ? linkRequestNotice.category : undefined)
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import {
   continueFlow,
   type Effect,
@@ -16,13 +16,21 @@ import {
 import type { Config } from '../config.js';
 import { auditLog, consents, contacts, type Db, handoffs, messages, participants } from '../db/index.js';
 import type { Outbound } from '../outbound/index.js';
-import { findParticipantsByWaId, getBalance, type Participant } from '../participants/index.js';
+import {
+  checkBirthDate,
+  confirmedHolder,
+  getBalance,
+  holdersKey,
+  holdersOf,
+  loadVerification,
+  type Participant,
+} from '../participants/index.js';
 import { maskPhone } from '../whatsapp/index.js';
 import type { Translator } from './i18n.js';
+import { LINK_NOTICE_KEY, requestLink } from './link-request.js';
 import { isOfficeOpen, nextOfficeOpening } from './office-hours.js';
 import { renderEffect } from './render.js';
 import { CorruptStateError, type StateStore } from './state-store.js';
-import { checkBirthDate, loadVerification } from './verification.js';
 
 export interface EngineDeps {
   db: Db;
@@ -55,15 +63,22 @@ type Contact = typeof contacts.$inferSelect;
 /** Everything the engine knows about one sender while it handles one message. */
 interface Sender {
   contact: Contact;
-  /** the participant this sender speaks for: confirmed by birth date or link, else the first on the number */
+  /** everyone the sender's number belongs to now: registered on it, or linked to it by an officer */
+  holders: Participant[];
+  /** the participant this sender speaks for: the one whose birth date it confirmed, else the first holder */
   participant: Participant | null;
   verified: boolean;
+  /** the participant whose KPJ and birth date the sender just typed to ask for a link */
+  linkCandidate: Participant | null;
   language: Language;
   to: string;
 }
 
+/** The inbox reason of a conversation where an officer decides a link request. */
+export const LINK_REQUEST_REASON = 'link_request';
+
 /** Locale keys the engine speaks itself, outside any flow. */
-export const ENGINE_KEYS = { restarted: 'engine.restarted' } as const;
+export const ENGINE_KEYS = { restarted: 'engine.restarted', linkNotice: LINK_NOTICE_KEY } as const;
 
 // Message types that say nothing to answer (a reaction to our reminder, a number change notice).
 const SILENT_TYPES = new Set(['reaction', 'system', 'ephemeral', 'request_welcome']);
@@ -79,22 +94,16 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   async function loadSender(contactKey: string): Promise<Sender | null> {
     const [contact] = await db.select().from(contacts).where(eq(contacts.contactKey, contactKey));
     if (!contact) return null;
-    const verification = await loadVerification(db, contactKey);
-    const at = now();
-    const verified = Boolean(verification?.verifiedUntil && verification.verifiedUntil > at);
-    let participant: Participant | null = null;
-    const confirmedId = verified ? verification?.participantId : (contact.participantId ?? null);
-    if (confirmedId) {
-      const [p] = await db.select().from(participants).where(eq(participants.id, confirmedId));
-      participant = p ?? null;
-    }
-    if (!participant && contact.waId)
-      participant = (await findParticipantsByWaId(db, contact.waId))[0] ?? null;
-    const confirmedForThis = verified && verification?.participantId === participant?.id;
+    // the number's holders now, not whoever held it when the confirmation was made
+    const holders = await holdersOf(db, contact);
+    const confirmed = confirmedHolder(await loadVerification(db, contactKey), holders, now());
+    const participant = confirmed ?? holders[0] ?? null;
     return {
       contact,
+      holders,
       participant,
-      verified: confirmedForThis,
+      verified: confirmed !== null,
+      linkCandidate: null,
       language: participant?.language ?? contact.language ?? 'id',
       to: contact.waId ?? contact.userId ?? contactKey,
     };
@@ -105,13 +114,16 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
     const verification = await loadVerification(db, sender.contact.contactKey);
     const future = (t: Date | null | undefined) => (t && t > at ? t.toISOString() : null);
     const open = isOfficeOpen(at, deps.config.officeHours, deps.config.businessTz);
+    const registered = sender.holders.length > 0;
     return {
       now: at.toISOString(),
-      registered: sender.participant !== null,
-      bsuidOnly: !sender.contact.waId,
+      registered,
+      // a WhatsApp account known only by its BSUID, that no officer has linked to a participant
+      bsuidOnly: !sender.contact.waId && !registered,
       language: sender.language,
       category: sender.participant?.category ?? null,
-      optedOut: sender.participant?.optedOut ?? false,
+      // reminders reach this number while any of its holders still takes them
+      optedOut: registered && sender.holders.every((p) => p.optedOut),
       verified: sender.verified,
       billLockedUntil: future(verification?.lockedUntil),
       linkLockedUntil: future(verification?.linkLockedUntil),
@@ -137,6 +149,27 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
     return open ?? null;
   }
 
+  /** Opens the sender's inbox conversation (one at a time); answers its id, new or already open. */
+  async function openHandoff(sender: Sender, reason: string): Promise<number | null> {
+    const [created] = await db
+      .insert(handoffs)
+      .values({
+        contactKey: sender.contact.contactKey,
+        participantId: sender.participant?.id ?? null,
+        reason,
+      })
+      .onConflictDoNothing()
+      .returning({ id: handoffs.id });
+    if (!created) return (await openHandoffOf(sender.contact.contactKey))?.id ?? null;
+    await db.insert(auditLog).values({
+      actor: `contact:${maskPhone(sender.contact.contactKey)}`,
+      action: 'handoff.open',
+      subject: `handoff:${created.id}`,
+      details: { reason },
+    });
+    return created.id;
+  }
+
   /** Sends, records or queries what one step of a flow emitted; returns the event a query answers with. */
   async function perform(
     effect: Effect,
@@ -147,18 +180,22 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
     const actor = `contact:${maskPhone(sender.contact.contactKey)}`;
     switch (effect.type) {
       case 'checkBirthDate': {
+        const linking = effect.params.kpj !== undefined;
         const checked = await checkBirthDate(db, {
-          contactKey: sender.contact.contactKey,
-          waId: sender.contact.waId,
+          sender: sender.contact,
           text: effect.params.text,
-          ...(effect.params.kpj !== undefined ? { kpj: effect.params.kpj } : {}),
+          ...(linking ? { kpj: effect.params.kpj } : {}),
           dataKey: deps.dataKey,
           now: now(),
         });
         if (checked.result === 'match' && checked.participant) {
-          sender.participant = checked.participant;
-          sender.verified = true;
-          sender.language = checked.participant.language;
+          // a KPJ typed from another number opens nothing by itself: it becomes a request to an officer
+          if (linking) sender.linkCandidate = checked.participant;
+          else {
+            sender.participant = checked.participant;
+            sender.verified = true;
+            sender.language = checked.participant.language;
+          }
         }
         return {
           type: 'BIRTH_DATE_CHECKED',
@@ -168,28 +205,39 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
         };
       }
       case 'setConsent': {
-        const p = sender.participant;
-        if (!p || p.optedOut === effect.params.optedOut) return null;
+        // A number's opt-out stops reminders to that number: every participant on it now, a family too.
+        const { optedOut, source } = effect.params;
+        const changed = sender.holders.filter((p) => p.optedOut !== optedOut);
+        if (changed.length === 0) return null;
         await db.transaction(async (tx) => {
           await tx
             .update(participants)
-            .set({ optedOut: effect.params.optedOut, updatedAt: now() })
-            .where(eq(participants.id, p.id));
-          await tx.insert(consents).values({
-            participantId: p.id,
-            contactKey: sender.contact.contactKey,
-            action: effect.params.optedOut ? 'opt_out' : 'opt_in',
-            source: `whatsapp_${effect.params.source}`,
-            wording: row.text ?? row.replyId,
-          });
-          await tx.insert(auditLog).values({
-            actor,
-            action: effect.params.optedOut ? 'consent.opt_out' : 'consent.opt_in',
-            subject: `participant:${p.kpj}`,
-            details: { source: effect.params.source, wamid: row.wamid },
-          });
+            .set({ optedOut, updatedAt: now() })
+            .where(
+              inArray(
+                participants.id,
+                changed.map((p) => p.id),
+              ),
+            );
+          await tx.insert(consents).values(
+            changed.map((p) => ({
+              participantId: p.id,
+              contactKey: sender.contact.contactKey,
+              action: optedOut ? ('opt_out' as const) : ('opt_in' as const),
+              source: `whatsapp_${source}`,
+              wording: row.text ?? row.replyId,
+            })),
+          );
+          await tx.insert(auditLog).values(
+            changed.map((p) => ({
+              actor,
+              action: optedOut ? 'consent.opt_out' : 'consent.opt_in',
+              subject: `participant:${p.kpj}`,
+              details: { source, wamid: row.wamid },
+            })),
+          );
         });
-        p.optedOut = effect.params.optedOut;
+        for (const p of changed) p.optedOut = optedOut;
         return null;
       }
       case 'setLanguage': {
@@ -202,35 +250,21 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
         sender.language = language;
         return null;
       }
-      case 'openHandoff': {
-        const created = await db
-          .insert(handoffs)
-          .values({
-            contactKey: sender.contact.contactKey,
-            participantId: sender.participant?.id ?? null,
-            reason: effect.params.reason,
-          })
-          .onConflictDoNothing()
-          .returning({ id: handoffs.id });
-        if (created[0]) {
-          await db.insert(auditLog).values({
-            actor,
-            action: 'handoff.open',
-            subject: `handoff:${created[0].id}`,
-            details: { reason: effect.params.reason },
-          });
-        }
+      case 'openHandoff':
+        await openHandoff(sender, effect.params.reason);
         return null;
-      }
-      case 'linkAccount': {
-        // only the participant whose KPJ and birth date were just confirmed for this sender
-        const p = sender.participant;
-        if (!p || !sender.verified || p.kpj !== effect.params.kpj) {
-          deps.log?.warn({ contact: maskPhone(sender.contact.contactKey) }, 'link refused: not confirmed');
+      case 'requestLink': {
+        // only for the participant whose KPJ and birth date this sender has just typed
+        const candidate = sender.linkCandidate;
+        if (candidate?.kpj !== effect.params.kpj) {
+          deps.log?.warn({ contact: maskPhone(sender.contact.contactKey) }, 'link request refused: no match');
           return null;
         }
-        await db.update(contacts).set({ participantId: p.id }).where(eq(contacts.id, sender.contact.id));
-        await db.insert(auditLog).values({ actor, action: 'contact.link', subject: `participant:${p.kpj}` });
+        const handoffId = await openHandoff(sender, LINK_REQUEST_REASON);
+        await requestLink(
+          { db, outbound: deps.outbound, t: deps.t, now },
+          { contactKey: sender.contact.contactKey, participant: candidate, handoffId },
+        );
         return null;
       }
       default:
@@ -296,6 +330,7 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
         machineId: current,
         version: FLOWS[current].version,
         snapshot: step.snapshot,
+        holders: holdersKey(sender.holders),
       });
       return;
     }
@@ -316,7 +351,10 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
     let restarted = false;
     try {
       const stored = await store.get(row.contactKey);
-      if (stored) {
+      // A conversation held with the number's former holders is theirs: the new ones start afresh. (One
+      // stored before holders were recorded carries none; it expires within a day.)
+      const theirs = stored?.holders === undefined || stored.holders === holdersKey(sender.holders);
+      if (stored && theirs) {
         const known = FLOWS[stored.machineId as FlowId];
         if (known && known.version === stored.version) {
           active = stored.machineId as FlowId;

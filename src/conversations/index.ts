@@ -1,5 +1,12 @@
-export { type ConversationEngine, createConversationEngine, ENGINE_KEYS, type EngineDeps } from './engine.js';
+export {
+  type ConversationEngine,
+  createConversationEngine,
+  ENGINE_KEYS,
+  type EngineDeps,
+  LINK_REQUEST_REASON,
+} from './engine.js';
 export { createTranslator, type Translator } from './i18n.js';
+export { LINK_NOTICE_KEY } from './link-request.js';
 export { isOfficeOpen, nextOfficeOpening } from './office-hours.js';
 export {
   CorruptStateError,
@@ -8,4 +15,3 @@ export {
   type StateStore,
   type StoredConversation,
 } from './state-store.js';
-export { CONFIRMATION_DAYS, checkBirthDate, LOCK_HOURS, MAX_ATTEMPTS } from './verification.js';

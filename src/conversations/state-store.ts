@@ -6,6 +6,11 @@ export interface StoredConversation {
   machineId: string;
   version: number;
   snapshot: unknown;
+  /**
+   * who held the sender's number when it was stored (participants' holdersKey): a number that changed
+   * owner does not resume the old owner's conversation. Absent: stored before numbers were tracked.
+   */
+  holders?: string;
 }
 
 /**

@@ -51,7 +51,9 @@ export const participants = pgTable(
 
 /**
  * Whoever writes to us on WhatsApp, registered or not, keyed by wa_id or, for a sender known only by a
- * business-scoped user id, by that BSUID. Holds the 24-hour customer-service window.
+ * business-scoped user id, by that BSUID. Holds the 24-hour customer-service window. Who a contact speaks
+ * for is not kept here: it is whoever is registered on its number now (participants.wa_id), or the
+ * participant an officer linked it to (contact_links).
  */
 export const contacts = pgTable(
   'contacts',
@@ -62,7 +64,6 @@ export const contacts = pgTable(
     waId: text('wa_id'),
     userId: text('user_id'),
     profileName: text('profile_name'),
-    participantId: integer('participant_id').references(() => participants.id),
     /** the language an unregistered sender chose; a participant's own language wins */
     language: text('language', { enum: ['id', 'en', 'jv'] }),
     lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
@@ -73,8 +74,9 @@ export const contacts = pgTable(
 
 /**
  * Birth-date confirmations and failed tries, per sender (CONTRACT.md: a confirmation lasts 30 days for that
- * number; three wrong answers lock bill disclosure for that number for a day). Linking a WhatsApp account
- * to a KPJ has its own count and lock.
+ * number and only while that participant is still registered on it; three wrong answers lock bill
+ * disclosure for that number for a day). Linking a WhatsApp account to a KPJ has its own count and lock,
+ * kept per sender here and per KPJ in kpj_link_attempts.
  */
 export const verifications = pgTable('verifications', {
   contactKey: text('contact_key').primaryKey(),
@@ -86,6 +88,71 @@ export const verifications = pgTable('verifications', {
   linkLockedUntil: timestamp('link_locked_until', { withTimezone: true }),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Failed tries to link a WhatsApp account to a KPJ, per KPJ typed (known or not, so that a lock says nothing
+ * about whether the KPJ exists): KPJ and birth date are printed on cards that employers and families hold,
+ * and a number of phones must not multiply the three tries.
+ */
+export const kpjLinkAttempts = pgTable('kpj_link_attempts', {
+  kpj: text('kpj').primaryKey(),
+  failedAttempts: integer('failed_attempts').notNull().default(0),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  updatedAt: updatedAt(),
+});
+
+export const LINK_REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'closed'] as const;
+export type LinkRequestStatus = (typeof LINK_REQUEST_STATUSES)[number];
+
+/**
+ * A sender who is not registered asked to speak for a participant, and typed that participant's KPJ and
+ * birth date. Nothing is disclosed until an officer approves it in the inbox; the participant's registered
+ * number is told that another number asked.
+ */
+export const linkRequests = pgTable(
+  'link_requests',
+  {
+    id: serial('id').primaryKey(),
+    contactKey: text('contact_key').notNull(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    /** the participant's registered number when the request was made (the one told of it) */
+    registeredWaId: text('registered_wa_id'),
+    /** the inbox conversation where an officer decides */
+    handoffId: integer('handoff_id').references(() => handoffs.id),
+    /** the notice to the registered number, to show the officer whether it arrived */
+    noticeMessageId: bigint('notice_message_id', { mode: 'number' }).references(() => messages.id),
+    status: text('status', { enum: LINK_REQUEST_STATUSES }).notNull().default('pending'),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // one open request per sender
+    uniqueIndex('link_requests_pending_contact_key').on(t.contactKey).where(sql`${t.status} = 'pending'`),
+    index('link_requests_handoff_idx').on(t.handoffId),
+  ],
+);
+
+/**
+ * A sender an officer approved to speak for a participant (a link request), for a number that nobody is
+ * registered on: a changed phone not yet in the branch's data, or a WhatsApp account known only by its
+ * BSUID. It ends when an import changes that participant's number or registers someone on this one.
+ */
+export const contactLinks = pgTable(
+  'contact_links',
+  {
+    contactKey: text('contact_key').primaryKey(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    linkRequestId: integer('link_request_id').references(() => linkRequests.id),
+    approvedBy: text('approved_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('contact_links_participant_idx').on(t.participantId)],
+);
 
 export const bills = pgTable(
   'bills',

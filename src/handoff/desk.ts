@@ -15,8 +15,21 @@ import {
   payments,
 } from '../db/index.js';
 import type { Outbound } from '../outbound/index.js';
-import { getBalance } from '../participants/index.js';
-import { type OutboundBody, textMessage } from '../whatsapp/index.js';
+import {
+  closeLinkRequests,
+  decideLinkRequest,
+  getBalance,
+  type LinkDecision,
+  type LinkRequest,
+  linkRequestOfHandoff,
+} from '../participants/index.js';
+import {
+  isWindowOpen,
+  type OutboundBody,
+  SERVICE_WINDOW_MS,
+  textMessage,
+  windowClosesAt,
+} from '../whatsapp/index.js';
 import { CANNED_FAQ_KEYS, HANDOFF_KEYS } from './keys.js';
 
 // The rules of who holds a conversation. Every change of holder is one conditional UPDATE, so two agents
@@ -25,7 +38,7 @@ import { CANNED_FAQ_KEYS, HANDOFF_KEYS } from './keys.js';
 export type HandoffStatus = 'waiting' | 'assigned' | 'resolved';
 
 /** the Cloud API's customer-service window, opened by the participant's last message */
-export const WINDOW_MS = 24 * 3600 * 1000;
+export const WINDOW_MS = SERVICE_WINDOW_MS;
 /** the bot owes a participant the notice that it took back a conversation for this long, at most */
 const NOTICE_HORIZON_MS = 7 * 24 * 3600 * 1000;
 /** how the re-engagement template is chosen: the one whose button 2 asks for an officer */
@@ -60,7 +73,11 @@ export type Refusal =
   | { reason: 'held'; assignedTo: string | null }
   | { reason: 'not_claimed' }
   | { reason: 'window_closed'; windowClosedAt: string | null; reengage: ReengageOffer | null }
-  | { reason: 'no_template'; detail: string };
+  | { reason: 'no_template'; detail: string }
+  /** no undecided link request in this conversation */
+  | { reason: 'no_link_request' }
+  /** someone has since been registered on the sender's number, which is theirs now */
+  | { reason: 'number_registered' };
 
 export interface ReengageOffer {
   template: string;
@@ -133,12 +150,8 @@ export function createDesk(deps: DeskDeps) {
       .leftJoin(participants, eq(participants.id, handoffs.participantId));
   type Row = Awaited<ReturnType<typeof select>>[number];
 
-  const windowClosesAt = (row: Pick<Row, 'lastInboundAt'>) =>
-    row.lastInboundAt ? new Date(row.lastInboundAt.getTime() + WINDOW_MS) : null;
-  const windowOpen = (row: Pick<Row, 'lastInboundAt'>, at = now()) => {
-    const closes = windowClosesAt(row);
-    return closes !== null && closes > at;
-  };
+  const closesAt = (row: Pick<Row, 'lastInboundAt'>) => windowClosesAt(row.lastInboundAt);
+  const windowOpen = (row: Pick<Row, 'lastInboundAt'>, at = now()) => isWindowOpen(row.lastInboundAt, at);
   const languageOf = (row: Row): Language => row.participantLanguage ?? row.contactLanguage ?? 'id';
   const recipientOf = (row: Row) => row.waId ?? row.userId ?? row.contactKey;
 
@@ -158,7 +171,7 @@ export function createDesk(deps: DeskDeps) {
       lastMessageAt: row.lastMessageAt.toISOString(),
       lastMessageId: row.lastMessageId,
       overdue: row.status === 'waiting' && at.getTime() - row.createdAt.getTime() > overdueMs,
-      windowClosesAt: iso(windowClosesAt(row)) ?? null,
+      windowClosesAt: iso(closesAt(row)) ?? null,
       language: languageOf(row),
     };
   }
@@ -217,9 +230,15 @@ export function createDesk(deps: DeskDeps) {
     return true;
   }
 
+  /**
+   * The handoff's participant is still registered on the conversation's number: the only case in which a
+   * template naming their arrears may go to it, as with campaign reminders.
+   */
+  const speaksForParticipant = (row: Row) => row.participantId !== null && row.participantWaId === row.waId;
+
   function reengageOffer(row: Row): ReengageOffer | null {
     const def = findTemplate(REENGAGE_TEMPLATE);
-    if (!def || !row.participantId || row.optedOut) return null;
+    if (!def || !speaksForParticipant(row) || row.optedOut) return null;
     return {
       template: def.name,
       language: templateLanguageFor(def, languageOf(row), 'id'),
@@ -295,7 +314,7 @@ export function createDesk(deps: DeskDeps) {
         return {
           ok: false,
           reason: 'window_closed',
-          windowClosedAt: iso(windowClosesAt(held)) ?? null,
+          windowClosedAt: iso(closesAt(held)) ?? null,
           reengage: reengageOffer(held),
         };
       }
@@ -319,7 +338,7 @@ export function createDesk(deps: DeskDeps) {
         messageId: sent.messageId,
         chars: Array.from(text).length,
       });
-      return { ok: true, messageId: sent.messageId, windowClosesAt: iso(windowClosesAt(held)) ?? null };
+      return { ok: true, messageId: sent.messageId, windowClosesAt: iso(closesAt(held)) ?? null };
     },
 
     async resolve(id: number, agent: Agent): Promise<Result<{ handoff: HandoffSummary; notified: boolean }>> {
@@ -346,8 +365,44 @@ export function createDesk(deps: DeskDeps) {
         };
       }
       await audit(actorOf(agent), 'handoff.resolve', id);
+      await closeLinkRequests(db, [id], actorOf(agent));
       const notified = await tellReturned(row!, 'resolved');
       return { ok: true, handoff: summary(row!, at), notified };
+    },
+
+    /**
+     * The holder's decision on the conversation's link request; the sender is told in their language while
+     * the window is open (it is: they have just written), and otherwise sees it at the officer's next word.
+     */
+    async decideLink(
+      id: number,
+      agent: Agent,
+      decision: LinkDecision,
+    ): Promise<Result<{ linkRequest: LinkRequest; notified: boolean }>> {
+      const row = await load(id);
+      const refusal = refusalFor(row, agent);
+      if (refusal) return { ok: false, ...refusal };
+      const decided = await decideLinkRequest(db, {
+        handoffId: id,
+        decision,
+        actor: actorOf(agent),
+        now: now(),
+      });
+      if (!decided.ok) return { ok: false, reason: decided.reason };
+      const held = row!;
+      let notified = false;
+      if (windowOpen(held)) {
+        const key = decision === 'approve' ? HANDOFF_KEYS.linkApproved : HANDOFF_KEYS.linkRejected;
+        const text = t(languageOf(held), key);
+        await send(
+          held,
+          textMessage(recipientOf(held), text),
+          `link_request:${decided.request.id}:decision`,
+          text,
+        );
+        notified = true;
+      }
+      return { ok: true, linkRequest: decided.request, notified };
     },
 
     /** Sends the re-engagement template: its "talk to an officer" button reopens the window when tapped. */
@@ -359,13 +414,13 @@ export function createDesk(deps: DeskDeps) {
       const def = findTemplate(REENGAGE_TEMPLATE);
       if (!def)
         return { ok: false, reason: 'no_template', detail: `${REENGAGE_TEMPLATE} is not in the registry` };
-      if (!held.participantId || held.optedOut) {
+      if (!held.participantId || !speaksForParticipant(held) || held.optedOut) {
         return {
           ok: false,
           reason: 'no_template',
-          detail: held.participantId
-            ? 'the participant opted out of reminders'
-            : 'the sender is not a registered participant',
+          detail: !speaksForParticipant(held)
+            ? 'the sender is not the registered number of a participant'
+            : 'the participant opted out of reminders',
         };
       }
       const balance = await getBalance(db, held.participantId);
@@ -450,8 +505,10 @@ export function createDesk(deps: DeskDeps) {
           .orderBy(desc(messages.id))
           .limit(500)
       ).reverse();
+      const linkRequest = await linkRequestOfHandoff(db, id);
       return {
         handoff: summary(row, at),
+        linkRequest,
         contact: {
           contactKey: row.contactKey,
           waId: row.waId,
@@ -468,7 +525,7 @@ export function createDesk(deps: DeskDeps) {
               registeredNumber: participant.waId === row.waId,
             }
           : null,
-        window: { open: windowOpen(row, at), closesAt: iso(windowClosesAt(row)) ?? null },
+        window: { open: windowOpen(row, at), closesAt: iso(closesAt(row)) ?? null },
         bills: balance
           ? {
               unpaid: balance.unpaid.map((b) => ({
@@ -560,6 +617,7 @@ export function createDesk(deps: DeskDeps) {
         }
         return rows.map((r) => r.id);
       });
+      await closeLinkRequests(db, returned, 'system');
       for (const id of returned) {
         const row = await load(id);
         if (row) await tellReturned(row, 'idle');

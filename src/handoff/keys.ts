@@ -2,6 +2,8 @@
 export const HANDOFF_KEYS = {
   resolved: 'handoff.resolved',
   idleReturned: 'handoff.idle_returned',
+  linkApproved: 'link.approved',
+  linkRejected: 'link.rejected',
 } as const;
 
 /** Texts an agent may insert into a reply: the office's address and hours, common answers, payment steps. */

@@ -63,6 +63,19 @@ function refuse(reply: FastifyReply, id: number, r: Refusal) {
               'when the participant answers, the window opens again.'
             : 'No template applies to this sender (not registered, opted out, or nothing owed).'),
       });
+    case 'no_link_request':
+      return reply.code(409).send({
+        error: 'Conflict',
+        reason: r.reason,
+        message: 'This conversation has no link request waiting for a decision',
+      });
+    case 'number_registered':
+      return reply.code(409).send({
+        error: 'Conflict',
+        reason: r.reason,
+        message:
+          'Someone has since been registered on this number: it belongs to them, and cannot be linked to another participant',
+      });
     case 'no_template':
       return reply.code(409).send({
         error: 'Conflict',
@@ -207,6 +220,28 @@ export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (sc
       return reply.code(202).send({ messageId: r.messageId, status: 'queued', duplicate: r.duplicate });
     },
   );
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(
+      `/api/handoffs/:id/link/${decision}`,
+      {
+        schema: {
+          tags,
+          summary:
+            decision === 'approve'
+              ? "Approve the conversation's link request: the sender may then see the participant's bills"
+              : "Reject the conversation's link request",
+          params: idParams,
+        },
+      },
+      async (request, reply) => {
+        const r = await desk.decideLink(request.params.id, agentOf(request), decision);
+        return r.ok
+          ? { linkRequest: r.linkRequest, notified: r.notified }
+          : refuse(reply, request.params.id, r);
+      },
+    );
+  }
 
   app.post(
     '/api/handoffs/:id/resolve',

@@ -56,14 +56,14 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
       where ${participants.waId} in (select wa_id from input where wa_id is not null)
       order by ${participants.waId}, ${participants.id}
     ), contact as (
-      insert into ${contacts} (contact_key, wa_id, user_id, profile_name, participant_id, last_inbound_at)
+      insert into ${contacts} (contact_key, wa_id, user_id, profile_name, last_inbound_at)
       select i.contact_key,
         (array_agg(i.wa_id order by i.occurred_at desc, i.ord desc) filter (where i.wa_id is not null))[1],
         (array_agg(i.user_id order by i.occurred_at desc, i.ord desc) filter (where i.user_id is not null))[1],
         (array_agg(i.profile_name order by i.occurred_at desc, i.ord desc)
           filter (where i.profile_name is not null))[1],
-        min(r.id), max(i.occurred_at)
-      from input i left join registered r on r.wa_id = i.wa_id
+        max(i.occurred_at)
+      from input i
       group by i.contact_key
       -- rows locked in one order, so two statements at once cannot deadlock
       order by i.contact_key
@@ -71,7 +71,6 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
         wa_id = coalesce(excluded.wa_id, ${contacts.waId}),
         user_id = coalesce(excluded.user_id, ${contacts.userId}),
         profile_name = coalesce(excluded.profile_name, ${contacts.profileName}),
-        participant_id = coalesce(${contacts.participantId}, excluded.participant_id),
         last_inbound_at = greatest(${contacts.lastInboundAt}, excluded.last_inbound_at)
     )
     insert into ${messages} (direction, contact_key, participant_id, wamid, type, text, reply_id, payload,

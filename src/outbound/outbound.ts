@@ -9,6 +9,7 @@ import {
   type CloudApiFailure,
   maskPhone,
   type OutboundBody,
+  SERVICE_WINDOW_MS,
   WINDOW_CLOSED_CODE,
   withCallbackData,
 } from '../whatsapp/index.js';
@@ -109,7 +110,6 @@ export interface OutboundInternals extends Outbound {
   sweep(): Promise<number>;
 }
 
-const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
 const WINDOW_CLOSED_TITLE = 'window closed';
 
 /**

@@ -1,6 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import { auditLog, bills, type Db, participants, payments, type Tx } from '../db/index.js';
 import { hashBirthDate } from './birth-date.js';
+import { type NumberChange, releaseChangedNumbers } from './numbers.js';
 import { linkOrphanPayments, queryRows, recomputePaidState } from './queries.js';
 import {
   type BillRow,
@@ -134,34 +135,52 @@ interface ParticipantRecord {
   language?: 'id' | 'en' | 'jv';
 }
 
-async function upsertParticipants(tx: Tx, rows: ParticipantRecord[], withLanguage: boolean): Promise<number> {
-  if (rows.length === 0) return 0;
+/**
+ * Upserts one batch; answers how many rows were new and every participant whose registered number this
+ * set or changed (the number's old holders lose what they had on it: see releaseChangedNumbers).
+ */
+async function upsertParticipants(
+  tx: Tx,
+  rows: ParticipantRecord[],
+  withLanguage: boolean,
+): Promise<{ created: number; changes: NumberChange[] }> {
+  if (rows.length === 0) return { created: 0, changes: [] };
   // A row without a language must keep the participant's chosen one (and get the column default when
   // new), hence two statement shapes.
   const columns = withLanguage
     ? sql`kpj, name, wa_id, birth_date_hash, category, language`
     : sql`kpj, name, wa_id, birth_date_hash, category`;
-  const [counts] = await queryRows<{ created: number }>(
+  const result = await queryRows<{ created: number; changes: NumberChange[] | null }>(
     tx,
     sql`
-    with upserted as (
-      insert into ${participants} (${columns})
-      select ${columns}
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         as x(kpj text, name text, wa_id text, birth_date_hash text, category text, language text)
+    ), prior as (
+      select ${participants.kpj} as kpj, ${participants.waId} as wa_id from ${participants}
+      where ${participants.kpj} in (select kpj from input)
+    ), upserted as (
+      insert into ${participants} (${columns})
+      select ${columns} from input
       on conflict (kpj) do update set
         name = excluded.name,
         wa_id = excluded.wa_id,
         birth_date_hash = excluded.birth_date_hash,
         category = excluded.category,
         ${withLanguage ? sql`language = excluded.language,` : sql``}
+        -- a new number may well be on WhatsApp: the 131026 mark was the old number's
+        whatsapp_unreachable_at = case when ${participants.waId} = excluded.wa_id
+          then ${participants.whatsappUnreachableAt} end,
         updated_at = now()
       -- xmax is 0 only on a row version this statement inserted; an updated row carries our transaction id
-      returning (xmax = 0) as inserted
+      returning id, kpj, wa_id, (xmax = 0) as inserted
     )
-    select (count(*) filter (where inserted))::integer as created from upserted`,
+    select (count(*) filter (where u.inserted))::integer as created,
+      jsonb_agg(jsonb_build_object('participantId', u.id, 'kpj', u.kpj, 'from', p.wa_id, 'to', u.wa_id))
+        filter (where p.wa_id is distinct from u.wa_id) as changes
+    from upserted u left join prior p on p.kpj = u.kpj`,
   );
-  return counts?.created ?? 0;
+  return { created: result[0]?.created ?? 0, changes: result[0]?.changes ?? [] };
 }
 
 /** Upserts participants on kpj. Birth dates are hashed here and go no further. */
@@ -191,18 +210,20 @@ export async function importParticipants(
 
   let created = 0;
   await db.transaction(async (tx) => {
+    const changes: NumberChange[] = [];
     for (const batch of chunks(records, BATCH_SIZE)) {
-      created += await upsertParticipants(
-        tx,
-        batch.filter((r) => r.language !== undefined),
-        true,
-      );
-      created += await upsertParticipants(
-        tx,
-        batch.filter((r) => r.language === undefined),
-        false,
-      );
+      for (const withLanguage of [true, false]) {
+        const upserted = await upsertParticipants(
+          tx,
+          batch.filter((r) => (r.language !== undefined) === withLanguage),
+          withLanguage,
+        );
+        created += upserted.created;
+        changes.push(...upserted.changes);
+      }
     }
+    // once, after every batch: a number one batch takes from A and a later one gives to B moved from A to B
+    await releaseChangedNumbers(tx, changes, opts.actor);
     await audit(tx, opts.actor, 'participants.import', {
       source: opts.source,
       rows: rows.length,

@@ -8,6 +8,9 @@ import { normalisePhone } from './phone.js';
 // number or a name, which must not end up in logs).
 
 export const KPJ_PATTERN = /^\d{11}$/;
+
+/** A KPJ as shown to someone who should recognise it, not learn it: only its last four digits. */
+export const maskKpj = (kpj: string): string => `${'*'.repeat(Math.max(0, kpj.length - 4))}${kpj.slice(-4)}`;
 const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 // Tabs and line breaks are refused because WhatsApp rejects template parameters containing them.
 const CONTROL = /\p{Cc}/u;

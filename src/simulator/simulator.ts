@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { findTemplate } from '../../templates/index.js';
+import { templateCategoryOf } from '../../templates/index.js';
 import { type CloudApiClient, maskPhone, type OutboundBody, signBody } from '../whatsapp/index.js';
 
 // The built-in WhatsApp for embedded mode. It stands where the Cloud API stands: it takes the Cloud API
@@ -115,7 +115,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const pricingOf = (body: OutboundBody) => {
     // templates bill at their registry category; replies inside the window are free customer service
     if (body.type === 'template') {
-      const category = findTemplate(body.template.name)?.category ?? 'utility';
+      const category = templateCategoryOf(body.template.name) ?? 'utility';
       return { billable: true, pricing_model: 'PMP', category, type: 'regular' };
     }
     return { billable: false, pricing_model: 'PMP', category: 'service', type: 'free_customer_service' };

@@ -20,6 +20,16 @@ const TEMPLATE_TEXTS: Record<string, Record<string, TemplateText>> = {
       buttons: ['My bill', 'How to pay', 'Stop reminders'],
     },
   },
+  permintaan_tautan_akun: {
+    id: {
+      body: 'Halo {{1}}, nomor WhatsApp lain ({{2}}) meminta dihubungkan dengan akun BPJS Ketenagakerjaan Anda (KPJ {{3}}). Petugas kami akan memeriksanya. Jika itu bukan Anda, ketuk Hubungi petugas.',
+      buttons: ['Hubungi petugas'],
+    },
+    en: {
+      body: 'Hello {{1}}, another WhatsApp number ({{2}}) asked to be linked to your BPJS Ketenagakerjaan account (KPJ {{3}}). Our officers will check it. If it was not you, tap Talk to an officer.',
+      buttons: ['Talk to an officer'],
+    },
+  },
   iuran_overdue: {
     id: {
       body: 'Halo {{1}}, tunggakan iuran Anda {{2}} untuk {{3}} bulan, sejak {{4}}.',

@@ -203,7 +203,7 @@ describe.skipIf(!hasServers)('WhatsApp webhook', () => {
       const bsuid = 'ID.13491208655302741918';
       expect((await post(textWebhook({ from: bsuid, text: 'halo' }))).statusCode).toBe(200);
       const [contact] = await t.database.db.select().from(contacts).where(eq(contacts.contactKey, bsuid));
-      expect(contact).toMatchObject({ userId: bsuid, waId: null, participantId: null });
+      expect(contact).toMatchObject({ userId: bsuid, waId: null });
     });
 
     it('limits each sender and answers 429 past it, so the Cloud API delivers later; others are unaffected', async () => {

@@ -191,6 +191,8 @@
     }
     $('consent').textContent = consent.join('. ');
 
+    renderLinkRequest(v.linkRequest, mine);
+
     const list = $('messages');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.replaceChildren(
@@ -213,6 +215,29 @@
     if (atBottom || state.scrollOnRender) list.scrollTop = list.scrollHeight;
     state.scrollOnRender = false;
     renderWindow();
+  }
+
+  /** What the sender typed, the registered number and whether it was told; the decision for the holder. */
+  function renderLinkRequest(request, mine) {
+    const box = $('link-request');
+    box.hidden = !request;
+    if (!request) return;
+    $('link-typed').textContent = t('linkRequest.typed', { kpj: request.kpj, name: request.name });
+    $('link-registered').textContent = request.registeredWaId
+      ? t('linkRequest.registered', {
+          number: request.registeredWaId,
+          status: t(`noticeStatus.${request.noticeStatus ?? 'none'}`),
+        })
+      : t('linkRequest.noRegistered');
+    const pending = request.status === 'pending';
+    $('link-state').textContent = pending
+      ? mine
+        ? t('linkRequest.hint')
+        : t('claimFirst')
+      : t(`linkRequest.${request.status}`, { name: (request.decidedBy ?? '').replace(/^key:/, '') });
+    $('link-actions').hidden = !pending;
+    $('link-approve').disabled = !mine;
+    $('link-reject').disabled = !mine;
   }
 
   function renderWindow() {
@@ -355,6 +380,12 @@
     );
     $('resolve').addEventListener('click', () =>
       act('POST', `/api/handoffs/${state.selected}/resolve`, null, t('resolved')),
+    );
+    $('link-approve').addEventListener('click', () =>
+      act('POST', `/api/handoffs/${state.selected}/link/approve`, null, t('linkApproved')),
+    );
+    $('link-reject').addEventListener('click', () =>
+      act('POST', `/api/handoffs/${state.selected}/link/reject`, null, t('linkRejected')),
     );
     $('reengage').addEventListener('click', () =>
       act('POST', `/api/handoffs/${state.selected}/reengage`, null, t('reengaged')),

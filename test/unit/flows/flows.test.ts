@@ -326,7 +326,7 @@ describe('link', () => {
     ['registered already', facts(), [], ['sayButtons:link.already_registered']],
     ['locked', facts({ registered: false, linkLockedUntil: LATER }), [], ['sayButtons:link.locked']],
     [
-      'offer → yes → KPJ → birth date → match',
+      'offer → yes → KPJ → birth date → match: a request to an officer, nothing linked yet',
       unregistered,
       [yes, kpj, bd, checked('match')],
       [
@@ -335,8 +335,9 @@ describe('link', () => {
         'say:link.ask_kpj',
         'say:link.ask_birth_date',
         'checkBirthDate',
-        'linkAccount:12345678901',
-        'sayButtons:link.linked',
+        'requestLink:12345678901',
+        'say:link.requested',
+        'say:agent.on_duty',
       ],
     ],
     [
@@ -382,8 +383,24 @@ describe('link', () => {
         'checkBirthDate',
         'say:verify.invalid',
         'checkBirthDate',
-        'linkAccount:12345678901',
-        'sayButtons:link.linked',
+        'requestLink:12345678901',
+        'say:link.requested',
+        'say:agent.on_duty',
+      ],
+    ],
+    [
+      'a match out of office hours → asked, and told when an officer answers',
+      facts({ registered: false, category: null, officeOpen: false, nextOfficeOpen: LATER }),
+      [yes, kpj, bd, checked('match')],
+      [
+        'say:link.how_to_register',
+        'sayButtons:link.offer',
+        'say:link.ask_kpj',
+        'say:link.ask_birth_date',
+        'checkBirthDate',
+        'requestLink:12345678901',
+        'say:link.requested',
+        'say:agent.off_duty',
       ],
     ],
     [

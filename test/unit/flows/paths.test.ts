@@ -60,13 +60,13 @@ describe('all paths', () => {
     expect(bad.map(describeTrace)).toEqual([]);
   });
 
-  it('link an account only after a match for the KPJ that was checked', () => {
+  it('ask to link an account only after a match for the KPJ that was checked', () => {
     for (const t of traces) {
       let checkedKpj: string | undefined;
       for (const s of t.steps) {
         for (const e of s.effects) {
           if (e.type === 'checkBirthDate') checkedKpj = e.params.kpj;
-          if (e.type === 'linkAccount') {
+          if (e.type === 'requestLink') {
             expect(s.event).toMatchObject({ type: 'BIRTH_DATE_CHECKED', result: 'match' });
             expect(e.params.kpj).toBe(checkedKpj);
             expect(e.params.kpj).toMatch(/^\d{11}$/);

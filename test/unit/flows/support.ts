@@ -257,7 +257,7 @@ export function sig(e: Effect): string {
   if (e.type === 'setConsent') return `setConsent:${e.params.optedOut ? 'out' : 'in'}:${e.params.source}`;
   if (e.type === 'setLanguage') return `setLanguage:${e.params.language}`;
   if (e.type === 'openHandoff') return `openHandoff:${e.params.reason}`;
-  if (e.type === 'linkAccount') return `linkAccount:${e.params.kpj}`;
+  if (e.type === 'requestLink') return `requestLink:${e.params.kpj}`;
   return e.type;
 }
 

@@ -1,0 +1,134 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import {
+  auditLog,
+  contactLinks,
+  type Db,
+  participants,
+  queryRows,
+  type Tx,
+  verifications,
+} from '../db/index.js';
+import { maskPhone } from '../whatsapp/index.js';
+import type { Participant } from './queries.js';
+
+// A number belongs to whoever is registered on it now (CONTRACT.md). Operators recycle prepaid numbers and
+// officers re-import participants with new ones, so nothing learnt about a number (who confirmed a birth
+// date on it, who it was linked to, where its conversation stood) outlives a change of its holders.
+
+/** A WhatsApp sender as the rules about numbers see it: its key, and its phone number when WhatsApp shows one. */
+export interface SenderNumber {
+  contactKey: string;
+  waId: string | null;
+}
+
+/**
+ * Who a sender speaks for now, oldest registration first: every participant registered on its number (a
+ * family may share one phone); for a number nobody is registered on, the participant an officer linked it
+ * to, if any.
+ */
+export async function holdersOf(db: Db | Tx, sender: SenderNumber): Promise<Participant[]> {
+  if (sender.waId) {
+    const registered = await db
+      .select()
+      .from(participants)
+      .where(eq(participants.waId, sender.waId))
+      .orderBy(asc(participants.id));
+    if (registered.length > 0) return registered;
+  }
+  const [linked] = await db
+    .select({ participant: participants })
+    .from(contactLinks)
+    .innerJoin(participants, eq(participants.id, contactLinks.participantId))
+    .where(eq(contactLinks.contactKey, sender.contactKey));
+  return linked ? [linked.participant] : [];
+}
+
+/** Names a set of holders: equal keys mean the same people hold the number. */
+export const holdersKey = (holders: readonly Pick<Participant, 'id'>[]): string =>
+  holders
+    .map((p) => p.id)
+    .sort((a, b) => a - b)
+    .join(',');
+
+/** A participant whose registered number an import set or changed. */
+export interface NumberChange {
+  participantId: number;
+  kpj: string;
+  /** null: a new participant */
+  from: string | null;
+  to: string;
+}
+
+/**
+ * Ends what belonged to the old holders of the numbers an import changed, in the import's transaction:
+ * confirmations of anyone no longer on the number, the number's failed tries and locks, officers' links of
+ * those numbers and of the participants who moved. Each number that passed from some participants to
+ * others is written in the audit log. Conversation state (in the state store) is keyed to the holders
+ * and ends by itself (see holdersKey).
+ */
+export async function releaseChangedNumbers(tx: Tx, changes: NumberChange[], actor: string): Promise<void> {
+  const moved = changes.filter((c) => c.from !== c.to);
+  if (moved.length === 0) return;
+  const arrivedAt = new Map<string, Set<number>>();
+  const leftFrom = new Map<string, string[]>();
+  for (const c of moved) {
+    arrivedAt.set(c.to, (arrivedAt.get(c.to) ?? new Set()).add(c.participantId));
+    if (c.from) leftFrom.set(c.from, [...(leftFrom.get(c.from) ?? []), c.kpj]);
+  }
+  const numbers = [...new Set([...arrivedAt.keys(), ...leftFrom.keys()])];
+  const movedIds = moved.filter((c) => c.from !== null).map((c) => c.participantId);
+  const numbersParam = JSON.stringify(numbers);
+
+  // who holds each number now; before the import: those, minus who arrived, plus who left
+  const holders = await queryRows<{ wa_id: string; id: number; kpj: string }>(
+    tx,
+    sql`select ${participants.waId} as wa_id, ${participants.id} as id, ${participants.kpj} as kpj
+        from ${participants}
+        where ${participants.waId} in (select value from jsonb_array_elements_text(${numbersParam}::jsonb))`,
+  );
+  const after = new Map<string, { id: number; kpj: string }[]>();
+  for (const r of holders) after.set(r.wa_id, [...(after.get(r.wa_id) ?? []), { id: r.id, kpj: r.kpj }]);
+  const audits = numbers.flatMap((number) => {
+    const now = after.get(number) ?? [];
+    const arrived = arrivedAt.get(number) ?? new Set<number>();
+    const before = [
+      ...now.filter((h) => !arrived.has(h.id)).map((h) => h.kpj),
+      ...(leftFrom.get(number) ?? []),
+    ];
+    // a new number for a new holder passes from nobody: nothing to end, nothing to record
+    if (before.length === 0) return [];
+    return [
+      {
+        actor,
+        action: 'number.moved',
+        subject: `number:${maskPhone(number)}`,
+        details: { from: before.sort(), to: now.map((h) => h.kpj).sort() },
+      },
+    ];
+  });
+  if (audits.length > 0) await tx.insert(auditLog).values(audits);
+
+  // A confirmation stays only with a participant still registered on its number; the number's tries and
+  // locks were the old pair's.
+  await tx.execute(sql`
+    delete from ${verifications} as v
+    where v.contact_key in (select value from jsonb_array_elements_text(${numbersParam}::jsonb))
+      and (v.participant_id is null or not exists (
+        select 1 from ${participants} as p where p.id = v.participant_id and p.wa_id = v.contact_key))`);
+  await tx
+    .update(verifications)
+    .set({
+      failedAttempts: 0,
+      lockedUntil: null,
+      linkFailedAttempts: 0,
+      linkLockedUntil: null,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      sql`${verifications.contactKey} in (select value from jsonb_array_elements_text(${numbersParam}::jsonb))`,
+    );
+  await tx.execute(sql`
+    delete from ${contactLinks}
+    where ${contactLinks.contactKey} in (select value from jsonb_array_elements_text(${numbersParam}::jsonb))
+      or ${contactLinks.participantId} in (select value::integer from jsonb_array_elements_text(${JSON.stringify(movedIds)}::jsonb))`);
+}

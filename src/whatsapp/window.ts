@@ -1,0 +1,14 @@
+// The Cloud API's customer-service window (WHATSAPP.md 5.5): a participant's message opens it for 24 hours;
+// inside it any message may go, outside it only a template. The one place the rule is written.
+
+export const SERVICE_WINDOW_MS = 24 * 3600 * 1000;
+
+/** When free-form messages stop being possible; null: the contact never wrote. */
+export function windowClosesAt(lastInboundAt: Date | null | undefined): Date | null {
+  return lastInboundAt ? new Date(lastInboundAt.getTime() + SERVICE_WINDOW_MS) : null;
+}
+
+export function isWindowOpen(lastInboundAt: Date | null | undefined, now: Date): boolean {
+  const closes = windowClosesAt(lastInboundAt);
+  return closes !== null && closes > now;
+}
