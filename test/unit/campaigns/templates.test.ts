@@ -3,9 +3,12 @@ import { withCallbackData } from '../../../src/whatsapp/index.js';
 import {
   fillParameters,
   findTemplate,
+  linkRequestNotice,
+  renderLinkRequestNotice,
   renderTemplate,
   TEMPLATES,
   type TemplateContext,
+  templateCategoryOf,
   templateLanguageFor,
 } from '../../../templates/index.js';
 import { validateOas } from '../../support/openapi.js';
@@ -77,5 +80,31 @@ describe('template registry', () => {
         expect(body.template.language.code).toBe(lang);
       }
     }
+  });
+});
+
+describe('notice templates', () => {
+  it('the link request notice is a utility template no campaign can name', () => {
+    expect(findTemplate(linkRequestNotice.name)).toBeUndefined();
+    expect(templateCategoryOf(linkRequestNotice.name)).toBe('utility');
+    expect(templateCategoryOf('iuran_reminder')).toBe('utility');
+    expect(templateCategoryOf('promo')).toBeUndefined();
+  });
+
+  it('renders the link request notice for the Cloud API: name, masked number, masked KPJ; an officer button', () => {
+    const body = renderLinkRequestNotice(
+      '6281234567801',
+      { name: 'Siti\nAminah', requester: '62813****9999', kpj: '*******1111' },
+      'id',
+    );
+    expect(validateOas('TemplateMessage', body).errors).toBe('');
+    const params = body.template.components?.find((c) => c.type === 'body');
+    expect(params?.type === 'body' && params.parameters.map((p) => p.text)).toEqual([
+      'Siti Aminah',
+      '62813****9999',
+      '*******1111',
+    ]);
+    const button = body.template.components?.find((c) => c.type === 'button');
+    expect(button?.type === 'button' && button.parameters[0]?.payload).toBe('AGENT');
   });
 });
