@@ -60,75 +60,79 @@ export interface NumberChange {
 }
 
 /**
- * Ends what belonged to the old holders of the numbers an import changed, in the import's transaction:
- * confirmations of anyone no longer on the number, the number's failed tries and locks, officers' links of
- * those numbers and of the participants who moved. Each number that passed from some participants to
- * others is written in the audit log. Conversation state (in the state store) is keyed to the holders
- * and ends by itself (see holdersKey).
+ * Ends what belonged to the former holders of the numbers an import changed, in the import's transaction.
+ * A number someone left (moved to another number, or to nobody): confirmations of anyone no longer on it,
+ * its failed tries and locks are the old pair's and end, and the move is written in the audit log. A
+ * number someone joined (a new holder, a family member added) keeps its holders' confirmations. Officers'
+ * links end for both, and for every participant whose number changed: the register has spoken.
+ * Conversation state (in the state store) is keyed to the holders and ends by itself (see holdersKey).
  */
 export async function releaseChangedNumbers(tx: Tx, changes: NumberChange[], actor: string): Promise<void> {
-  const moved = changes.filter((c) => c.from !== c.to);
-  if (moved.length === 0) return;
-  const arrivedAt = new Map<string, Set<number>>();
+  const changed = changes.filter((c) => c.from !== c.to);
+  if (changed.length === 0) return;
   const leftFrom = new Map<string, string[]>();
-  for (const c of moved) {
+  const arrivedAt = new Map<string, Set<number>>();
+  for (const c of changed) {
     arrivedAt.set(c.to, (arrivedAt.get(c.to) ?? new Set()).add(c.participantId));
     if (c.from) leftFrom.set(c.from, [...(leftFrom.get(c.from) ?? []), c.kpj]);
   }
-  const numbers = [...new Set([...arrivedAt.keys(), ...leftFrom.keys()])];
-  const movedIds = moved.filter((c) => c.from !== null).map((c) => c.participantId);
-  const numbersParam = JSON.stringify(numbers);
+  const left = [...leftFrom.keys()];
+  if (left.length > 0) {
+    await auditMoves(tx, leftFrom, arrivedAt, actor);
+    const leftParam = JSON.stringify(left);
+    // A confirmation stays only with a participant still registered on its number.
+    await tx.execute(sql`
+      delete from ${verifications} as v
+      where v.contact_key in (select value from jsonb_array_elements_text(${leftParam}::jsonb))
+        and (v.participant_id is null or not exists (
+          select 1 from ${participants} as p where p.id = v.participant_id and p.wa_id = v.contact_key))`);
+    await tx
+      .update(verifications)
+      .set({
+        failedAttempts: 0,
+        lockedUntil: null,
+        linkFailedAttempts: 0,
+        linkLockedUntil: null,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        sql`${verifications.contactKey} in (select value from jsonb_array_elements_text(${leftParam}::jsonb))`,
+      );
+  }
+  const numbers = JSON.stringify([...new Set([...left, ...arrivedAt.keys()])]);
+  const movedIds = JSON.stringify(changed.filter((c) => c.from !== null).map((c) => c.participantId));
+  await tx.execute(sql`
+    delete from ${contactLinks}
+    where ${contactLinks.contactKey} in (select value from jsonb_array_elements_text(${numbers}::jsonb))
+      or ${contactLinks.participantId} in (select value::integer from jsonb_array_elements_text(${movedIds}::jsonb))`);
+}
 
-  // who holds each number now; before the import: those, minus who arrived, plus who left
+/** One audit record for each number someone left: its holders before and after the import, by KPJ. */
+async function auditMoves(
+  tx: Tx,
+  leftFrom: ReadonlyMap<string, string[]>,
+  arrivedAt: ReadonlyMap<string, ReadonlySet<number>>,
+  actor: string,
+): Promise<void> {
   const holders = await queryRows<{ wa_id: string; id: number; kpj: string }>(
     tx,
     sql`select ${participants.waId} as wa_id, ${participants.id} as id, ${participants.kpj} as kpj
         from ${participants}
-        where ${participants.waId} in (select value from jsonb_array_elements_text(${numbersParam}::jsonb))`,
+        where ${participants.waId} in (select value from jsonb_array_elements_text(${JSON.stringify([...leftFrom.keys()])}::jsonb))`,
   );
   const after = new Map<string, { id: number; kpj: string }[]>();
   for (const r of holders) after.set(r.wa_id, [...(after.get(r.wa_id) ?? []), { id: r.id, kpj: r.kpj }]);
-  const audits = numbers.flatMap((number) => {
+  const audits = [...leftFrom].map(([number, leavers]) => {
     const now = after.get(number) ?? [];
     const arrived = arrivedAt.get(number) ?? new Set<number>();
-    const before = [
-      ...now.filter((h) => !arrived.has(h.id)).map((h) => h.kpj),
-      ...(leftFrom.get(number) ?? []),
-    ];
-    // a new number for a new holder passes from nobody: nothing to end, nothing to record
-    if (before.length === 0) return [];
-    return [
-      {
-        actor,
-        action: 'number.moved',
-        subject: `number:${maskPhone(number)}`,
-        details: { from: before.sort(), to: now.map((h) => h.kpj).sort() },
-      },
-    ];
+    // before the import: the holders now, minus who arrived, plus who left
+    const before = [...now.filter((h) => !arrived.has(h.id)).map((h) => h.kpj), ...leavers];
+    return {
+      actor,
+      action: 'number.moved',
+      subject: `number:${maskPhone(number)}`,
+      details: { from: before.sort(), to: now.map((h) => h.kpj).sort() },
+    };
   });
-  if (audits.length > 0) await tx.insert(auditLog).values(audits);
-
-  // A confirmation stays only with a participant still registered on its number; the number's tries and
-  // locks were the old pair's.
-  await tx.execute(sql`
-    delete from ${verifications} as v
-    where v.contact_key in (select value from jsonb_array_elements_text(${numbersParam}::jsonb))
-      and (v.participant_id is null or not exists (
-        select 1 from ${participants} as p where p.id = v.participant_id and p.wa_id = v.contact_key))`);
-  await tx
-    .update(verifications)
-    .set({
-      failedAttempts: 0,
-      lockedUntil: null,
-      linkFailedAttempts: 0,
-      linkLockedUntil: null,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      sql`${verifications.contactKey} in (select value from jsonb_array_elements_text(${numbersParam}::jsonb))`,
-    );
-  await tx.execute(sql`
-    delete from ${contactLinks}
-    where ${contactLinks.contactKey} in (select value from jsonb_array_elements_text(${numbersParam}::jsonb))
-      or ${contactLinks.participantId} in (select value::integer from jsonb_array_elements_text(${JSON.stringify(movedIds)}::jsonb))`);
+  await tx.insert(auditLog).values(audits);
 }

@@ -152,4 +152,55 @@ describe.runIf(haveChromium && hasServers)('e2e: an agent answers in the inbox p
     await page.selectOption('#lang', 'en');
     expect(await page.locator('h1').textContent()).toBe('Agent inbox');
   });
+
+  it('on a phone: a link request shows what was typed and the registered number; the holder approves it', async () => {
+    const asker = '6281299990001';
+    for (const text of ['menu', '1', 'ya', '11111111111', '17-08-1965'])
+      await h.write(asker, text, 'Nomor Baru');
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(`${base}/inbox`);
+    await phone.fill('#key', h.keys.bayu);
+    await phone.click('#signin-button');
+    const item = phone.locator('#queue-list li', { hasText: 'Nomor Baru' });
+    await expect.poll(() => item.textContent()).toContain('minta hubungkan nomor');
+    await item.click();
+    await phone.waitForSelector('#link-request:not([hidden])');
+    expect(await phone.locator('#link-typed').textContent()).toBe(
+      'Pengirim mengetik KPJ 11111111111 (Siti Aminah) dan tanggal lahir yang cocok. Belum ada yang ditampilkan kepadanya.',
+    );
+    expect(await phone.locator('#link-registered').textContent()).toMatch(
+      /^Nomor terdaftar peserta: 6281234560001\. Pemberitahuan ke nomor itu: (dalam antrean|diterima WhatsApp)\.$/,
+    );
+    expect(await phone.locator('#link-state').textContent()).toBe(
+      'Ambil percakapan ini dulu untuk memutuskan.',
+    );
+    expect(await phone.locator('#link-approve').isDisabled()).toBe(true);
+    // the page fits the phone: nothing to scroll sideways
+    expect(
+      await phone.evaluate(
+        () =>
+          (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+            .documentElement.scrollWidth,
+      ),
+    ).toBeLessThanOrEqual(390);
+
+    await phone.click('#claim');
+    await expect.poll(() => phone.locator('#link-approve').isDisabled()).toBe(false);
+    await phone.click('#link-approve');
+    await expect
+      .poll(() => phone.locator('#notice').textContent())
+      .toBe('Permintaan disetujui: nomor ini terhubung dengan peserta.');
+    await expect.poll(() => phone.locator('#link-state').textContent()).toBe('Disetujui oleh agent-bayu.');
+    expect(await phone.locator('#link-actions').isHidden()).toBe(true);
+    for (
+      let i = 0;
+      i < 100 && !h.sent.some((b) => b.to === asker && b.text?.body === t('id', 'link.approved'));
+      i++
+    )
+      await sleep(50);
+    expect(
+      h.sent.filter((b) => b.to === asker).map((b) => b.text?.body ?? b.interactive?.body.text),
+    ).toContain(t('id', 'link.approved'));
+    await phone.close();
+  });
 });
