@@ -1,7 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
-import { auditLog, bills, type Db, participants, payments, type Tx } from '../db/index.js';
+import { auditLog, bills, contactLinks, type Db, participants, payments, type Tx } from '../db/index.js';
 import { hashBirthDate } from './birth-date.js';
-import { type NumberChange, releaseChangedNumbers } from './numbers.js';
+import { type NumberChanges, type NumberMove, releaseNumbers } from './numbers.js';
 import { linkOrphanPayments, queryRows, recomputePaidState } from './queries.js';
 import {
   type BillRow,
@@ -136,21 +136,21 @@ interface ParticipantRecord {
 }
 
 /**
- * Upserts one batch; answers how many rows were new and every participant whose registered number this
- * set or changed (the number's old holders lose what they had on it: see releaseChangedNumbers).
+ * Upserts one batch; answers how many rows were new, the participants whose registered number changed and
+ * the numbers it registered that an officer had linked (what those numbers held ends: see releaseNumbers).
  */
 async function upsertParticipants(
   tx: Tx,
   rows: ParticipantRecord[],
   withLanguage: boolean,
-): Promise<{ created: number; changes: NumberChange[] }> {
-  if (rows.length === 0) return { created: 0, changes: [] };
+): Promise<{ created: number } & NumberChanges> {
+  if (rows.length === 0) return { created: 0, moved: [], linked: [] };
   // A row without a language must keep the participant's chosen one (and get the column default when
   // new), hence two statement shapes.
   const columns = withLanguage
     ? sql`kpj, name, wa_id, birth_date_hash, category, language`
     : sql`kpj, name, wa_id, birth_date_hash, category`;
-  const result = await queryRows<{ created: number; changes: NumberChange[] | null }>(
+  const result = await queryRows<{ created: number; moved: NumberMove[] | null; linked: string[] | null }>(
     tx,
     sql`
     with input as (
@@ -177,10 +177,14 @@ async function upsertParticipants(
     )
     select (count(*) filter (where u.inserted))::integer as created,
       jsonb_agg(jsonb_build_object('participantId', u.id, 'kpj', u.kpj, 'from', p.wa_id, 'to', u.wa_id))
-        filter (where p.wa_id is distinct from u.wa_id) as changes
+        filter (where p.wa_id <> u.wa_id) as moved,
+      -- numbers an officer had linked to someone, now someone's registered number
+      jsonb_agg(u.wa_id) filter (where exists (
+        select 1 from ${contactLinks} l where l.contact_key = u.wa_id)) as linked
     from upserted u left join prior p on p.kpj = u.kpj`,
   );
-  return { created: result[0]?.created ?? 0, changes: result[0]?.changes ?? [] };
+  const row = result[0];
+  return { created: row?.created ?? 0, moved: row?.moved ?? [], linked: row?.linked ?? [] };
 }
 
 /** Upserts participants on kpj. Birth dates are hashed here and go no further. */
@@ -210,7 +214,7 @@ export async function importParticipants(
 
   let created = 0;
   await db.transaction(async (tx) => {
-    const changes: NumberChange[] = [];
+    const changes: NumberChanges = { moved: [], linked: [] };
     for (const batch of chunks(records, BATCH_SIZE)) {
       for (const withLanguage of [true, false]) {
         const upserted = await upsertParticipants(
@@ -219,11 +223,12 @@ export async function importParticipants(
           withLanguage,
         );
         created += upserted.created;
-        changes.push(...upserted.changes);
+        changes.moved.push(...upserted.moved);
+        changes.linked.push(...upserted.linked);
       }
     }
     // once, after every batch: a number one batch takes from A and a later one gives to B moved from A to B
-    await releaseChangedNumbers(tx, changes, opts.actor);
+    await releaseNumbers(tx, changes, opts.actor);
     await audit(tx, opts.actor, 'participants.import', {
       source: opts.source,
       rows: rows.length,

@@ -14,7 +14,7 @@ export {
   linkRequestOfHandoff,
   recordLinkNotice,
 } from './links.js';
-export { holdersKey, holdersOf, type NumberChange, type SenderNumber } from './numbers.js';
+export { holdersKey, holdersOf, type NumberChanges, type NumberMove, type SenderNumber } from './numbers.js';
 export type { PhoneResult } from './phone.js';
 export { BSUID_PATTERN, isBsuid, normalisePhone } from './phone.js';
 export type { Balance, Participant, UnpaidBill } from './queries.js';

@@ -50,31 +50,35 @@ export const holdersKey = (holders: readonly Pick<Participant, 'id'>[]): string 
     .sort((a, b) => a - b)
     .join(',');
 
-/** A participant whose registered number an import set or changed. */
-export interface NumberChange {
+/** A participant whose registered number an import changed. */
+export interface NumberMove {
   participantId: number;
   kpj: string;
-  /** null: a new participant */
-  from: string | null;
+  from: string;
   to: string;
+}
+
+/** What an import changed about numbers. */
+export interface NumberChanges {
+  moved: NumberMove[];
+  /** numbers it registered someone on that an officer had linked to a participant */
+  linked: string[];
 }
 
 /**
  * Ends what belonged to the former holders of the numbers an import changed, in the import's transaction.
- * A number someone left (moved to another number, or to nobody): confirmations of anyone no longer on it,
- * its failed tries and locks are the old pair's and end, and the move is written in the audit log. A
- * number someone joined (a new holder, a family member added) keeps its holders' confirmations. Officers'
- * links end for both, and for every participant whose number changed: the register has spoken.
- * Conversation state (in the state store) is keyed to the holders and ends by itself (see holdersKey).
+ * A number someone left (for another number): confirmations of anyone no longer on it, its failed tries
+ * and locks were the old pair's and end, and the move is written in the audit log. A number someone joined
+ * keeps its holders' confirmations (a family member added). Officers' links end for every participant
+ * whose number changed and on every number now registered: the register has spoken. Conversation state
+ * (in the state store) is keyed to the holders and ends by itself (see holdersKey).
  */
-export async function releaseChangedNumbers(tx: Tx, changes: NumberChange[], actor: string): Promise<void> {
-  const changed = changes.filter((c) => c.from !== c.to);
-  if (changed.length === 0) return;
+export async function releaseNumbers(tx: Tx, changes: NumberChanges, actor: string): Promise<void> {
   const leftFrom = new Map<string, string[]>();
   const arrivedAt = new Map<string, Set<number>>();
-  for (const c of changed) {
+  for (const c of changes.moved) {
     arrivedAt.set(c.to, (arrivedAt.get(c.to) ?? new Set()).add(c.participantId));
-    if (c.from) leftFrom.set(c.from, [...(leftFrom.get(c.from) ?? []), c.kpj]);
+    leftFrom.set(c.from, [...(leftFrom.get(c.from) ?? []), c.kpj]);
   }
   const left = [...leftFrom.keys()];
   if (left.length > 0) {
@@ -99,8 +103,9 @@ export async function releaseChangedNumbers(tx: Tx, changes: NumberChange[], act
         sql`${verifications.contactKey} in (select value from jsonb_array_elements_text(${leftParam}::jsonb))`,
       );
   }
-  const numbers = JSON.stringify([...new Set([...left, ...arrivedAt.keys()])]);
-  const movedIds = JSON.stringify(changed.filter((c) => c.from !== null).map((c) => c.participantId));
+  if (changes.moved.length === 0 && changes.linked.length === 0) return;
+  const numbers = JSON.stringify([...new Set([...left, ...arrivedAt.keys(), ...changes.linked])]);
+  const movedIds = JSON.stringify(changes.moved.map((c) => c.participantId));
   await tx.execute(sql`
     delete from ${contactLinks}
     where ${contactLinks.contactKey} in (select value from jsonb_array_elements_text(${numbers}::jsonb))
@@ -114,24 +119,26 @@ async function auditMoves(
   arrivedAt: ReadonlyMap<string, ReadonlySet<number>>,
   actor: string,
 ): Promise<void> {
-  const holders = await queryRows<{ wa_id: string; id: number; kpj: string }>(
+  // `created_at = now()`: registered by this import (now() is the transaction's start)
+  const holders = await queryRows<{ wa_id: string; id: number; kpj: string; fresh: boolean }>(
     tx,
-    sql`select ${participants.waId} as wa_id, ${participants.id} as id, ${participants.kpj} as kpj
+    sql`select ${participants.waId} as wa_id, ${participants.id} as id, ${participants.kpj} as kpj,
+          ${participants.createdAt} = now() as fresh
         from ${participants}
         where ${participants.waId} in (select value from jsonb_array_elements_text(${JSON.stringify([...leftFrom.keys()])}::jsonb))`,
   );
-  const after = new Map<string, { id: number; kpj: string }[]>();
-  for (const r of holders) after.set(r.wa_id, [...(after.get(r.wa_id) ?? []), { id: r.id, kpj: r.kpj }]);
+  const after = new Map<string, typeof holders>();
+  for (const r of holders) after.set(r.wa_id, [...(after.get(r.wa_id) ?? []), r]);
   const audits = [...leftFrom].map(([number, leavers]) => {
     const now = after.get(number) ?? [];
     const arrived = arrivedAt.get(number) ?? new Set<number>();
     // before the import: the holders now, minus who arrived, plus who left
-    const before = [...now.filter((h) => !arrived.has(h.id)).map((h) => h.kpj), ...leavers];
+    const stayed = now.filter((h) => !h.fresh && !arrived.has(h.id)).map((h) => h.kpj);
     return {
       actor,
       action: 'number.moved',
       subject: `number:${maskPhone(number)}`,
-      details: { from: before.sort(), to: now.map((h) => h.kpj).sort() },
+      details: { from: [...stayed, ...leavers].sort(), to: now.map((h) => h.kpj).sort() },
     };
   });
   await tx.insert(auditLog).values(audits);

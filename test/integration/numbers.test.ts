@@ -170,6 +170,30 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
     expect(moved?.actor).toBe('key:bootstrap-admin');
   });
 
+  it('one import that gives a number up in one statement and to a new participant in another audits one move', async () => {
+    await register([{ n: 18, phone: 95, birthDate: '18-06-1978' }]);
+    // rows with and without a language go in separate statements of the same transaction
+    const res = await api('POST', '/api/participants', {
+      participants: [
+        {
+          kpj: kpjOf(18),
+          name: 'Lama',
+          phone: phone(96),
+          birthDate: '18-06-1978',
+          category: 'BPU',
+          language: 'en',
+        },
+        { kpj: kpjOf(19), name: 'Baru', phone: phone(95), birthDate: '19-07-1989', category: 'BPU' },
+      ],
+    });
+    expect(res.json()).toMatchObject({ created: 1, updated: 1, rejected: [] });
+    const moves = await app.database.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'number.moved'), eq(auditLog.subject, 'number:62812****0095')));
+    expect(moves.map((m) => m.details)).toEqual([{ from: [kpjOf(18)], to: [kpjOf(19)] }]);
+  });
+
   it('STOP from a number opts out whoever is registered on it now, not its former holder', async () => {
     await register([{ n: 3, phone: 11, birthDate: '03-03-1970' }]);
     await say(11, 'menu');
