@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import {
   auditLog,
   contactLinks,
@@ -9,7 +9,7 @@ import {
   verifications,
 } from '../db/index.js';
 import { maskPhone } from '../whatsapp/index.js';
-import type { Participant } from './queries.js';
+import { findParticipantsByWaId, type Participant } from './queries.js';
 
 // A number belongs to whoever is registered on it now (CONTRACT.md). Operators recycle prepaid numbers and
 // officers re-import participants with new ones, so nothing learnt about a number (who confirmed a birth
@@ -28,11 +28,7 @@ export interface SenderNumber {
  */
 export async function holdersOf(db: Db | Tx, sender: SenderNumber): Promise<Participant[]> {
   if (sender.waId) {
-    const registered = await db
-      .select()
-      .from(participants)
-      .where(eq(participants.waId, sender.waId))
-      .orderBy(asc(participants.id));
+    const registered = await findParticipantsByWaId(db, sender.waId);
     if (registered.length > 0) return registered;
   }
   const [linked] = await db
