@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { type App, buildApp } from './app.js';
 import { ensureBootstrapAdmin } from './auth/index.js';
 import { createCampaignRunner } from './campaigns/index.js';
@@ -52,8 +52,16 @@ export function describeMode(config: Config): string {
 /** Conversations idle this long are forgotten; the next message starts afresh at the router. */
 const CONVERSATION_TTL_SECONDS = 24 * 3600;
 
-export async function startService(config: Config, opts: { listen?: boolean } = {}): Promise<Service> {
-  const log = pino(loggerOptions(config.logLevel));
+export async function startService(
+  config: Config,
+  opts: {
+    listen?: boolean /** where log lines go; default stdout */;
+    logDestination?: DestinationStream;
+  } = {},
+): Promise<Service> {
+  const log = opts.logDestination
+    ? pino(loggerOptions(config.logLevel), opts.logDestination)
+    : pino(loggerOptions(config.logLevel));
   const secrets = resolveSecrets(config);
   const metrics = createMetrics({ defaultMetrics: true });
   const database = await openDatabase({
@@ -142,7 +150,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
       // a return to the bot the participant could not be told of (window closed) is told first
       await handoffDesk
         .noticeOnInbound(keys)
-        .catch((err: Error) => log.warn({ err: err.message }, 'handoff return notice failed'));
+        .catch((err: unknown) => log.warn({ err }, 'handoff return notice failed'));
       await engine.handle(keys);
     },
   });
