@@ -8,5 +8,5 @@ export {
   hashApiKey,
   type Role,
 } from './keys.js';
-export { requireRole, roleGuard } from './plugin.js';
+export { type CallerLimit, requireRole, roleGuard, tooManyRequests } from './plugin.js';
 export { keyRoutes } from './routes.js';
