@@ -78,7 +78,9 @@ export async function startService(
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   // In embedded mode with no ADMIN_API_KEY, a generated key kept in ./.data lets a newcomer try the API.
   const adminApiKey = config.adminApiKey ?? (config.databaseUrl ? undefined : secrets.demoAdminKey);
-  if (adminApiKey) await ensureBootstrapAdmin(database.db, adminApiKey);
+  if (adminApiKey && !(await ensureBootstrapAdmin(database.db, adminApiKey))) {
+    log.warn('ADMIN_API_KEY was revoked (DELETE /api/keys/:id) and stays so: set a new value to use one');
+  }
 
   const { phoneNumberId, accessToken } = config.whatsapp;
   // Without a token the simulator is the Cloud API: it answers with signed webhooks once the app exists.
