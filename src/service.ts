@@ -55,7 +55,8 @@ const CONVERSATION_TTL_SECONDS = 24 * 3600;
 export async function startService(
   config: Config,
   opts: {
-    listen?: boolean /** where log lines go; default stdout */;
+    listen?: boolean;
+    /** where log lines go; default stdout */
     logDestination?: DestinationStream;
   } = {},
 ): Promise<Service> {
