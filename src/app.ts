@@ -16,13 +16,14 @@ import type { Config } from './config.js';
 import { dashboardPage, dashboardRoutes } from './dashboard/index.js';
 import type { Database } from './db/index.js';
 import { handoffRoutes, inboxPage } from './handoff/index.js';
+import { requestLimits } from './limits.js';
 import type { RecordedInbound } from './messages/index.js';
 import type { Metrics } from './metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import type { Outbound } from './outbound/index.js';
 import { participantRoutes } from './participants/index.js';
 import { type Simulator, simulatorPage, simulatorRoutes } from './simulator/index.js';
-import { webhookRoutes } from './webhook/index.js';
+import { createSenderLimit, webhookRoutes } from './webhook/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -57,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: 1024 * 1024,
+    // the client address (rate limits) is X-Forwarded-For's only behind a proxy we were told to trust
+    trustProxy: deps.config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -101,10 +104,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const rateLimitPrefix = `${deps.redisPrefix ?? 'tagih'}:rl:`;
   await app.register(rateLimit, {
     global: false,
-    ...(deps.redis ? { redis: deps.redis, nameSpace: `${deps.redisPrefix ?? 'tagih'}:rl:` } : {}),
+    ...(deps.redis ? { redis: deps.redis, nameSpace: rateLimitPrefix } : {}),
   });
+  const limits = requestLimits(app, deps.config.rateLimits);
 
   await app.register(opsRoutes, {
     metrics: deps.metrics,
@@ -120,33 +125,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics: deps.metrics,
     appSecret: deps.appSecret,
     verifyToken: deps.verifyToken,
-    perSenderPerMinute: deps.config.rateLimits.webhookPerSenderPerMinute,
+    senderLimit: createSenderLimit({
+      redis: deps.redis,
+      prefix: rateLimitPrefix,
+      perMinute: deps.config.rateLimits.webhookPerSenderPerMinute,
+    }),
     onInbound: deps.onInbound,
     track,
   });
 
-  // The admin API. The rate limit comes first, on the client address, so that it also slows key guessing;
-  // then the role check, before any body is read.
+  // The admin API. The role guard counts each request against the caller's budget (limits.ts) once it
+  // knows the key, and checks the role before any body is read.
   await app.register(async (api) => {
-    api.addHook(
-      'onRequest',
-      api.rateLimit({ max: deps.config.rateLimits.apiPerMinute, timeWindow: 60_000, groupId: 'api' }),
-    );
-    await api.register(roleGuard, { db: deps.database.db, roles: ['admin'] });
+    await api.register(roleGuard, { db: deps.database.db, roles: ['admin'], limit: limits.api });
     await api.register(keyRoutes, { db: deps.database.db });
     await api.register(participantRoutes, { db: deps.database.db, dataKey: deps.dataKey });
     await api.register(campaignRoutes, { db: deps.database.db, config: deps.config, metrics: deps.metrics });
     await api.register(dashboardRoutes, { db: deps.database.db, config: deps.config });
   });
 
-  // The agents' inbox: its API for agent and admin keys (its own rate-limit group, so polling agents do not
-  // eat the admin budget), and the page itself, which holds no secret.
+  // The agents' inbox API, for agent and admin keys; the same budget per key as the rest of the API.
   await app.register(async (inbox) => {
-    inbox.addHook(
-      'onRequest',
-      inbox.rateLimit({ max: deps.config.rateLimits.apiPerMinute, timeWindow: 60_000, groupId: 'inbox' }),
-    );
-    await inbox.register(roleGuard, { db: deps.database.db, roles: ['agent', 'admin'] });
+    await inbox.register(roleGuard, { db: deps.database.db, roles: ['agent', 'admin'], limit: limits.api });
     await inbox.register(handoffRoutes, {
       db: deps.database.db,
       outbound: deps.outbound,
@@ -154,11 +154,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       metrics: deps.metrics,
     });
   });
-  await app.register(inboxPage);
-  await app.register(dashboardPage);
+
+  // The pages hold no secret (the officer types a key); their own budget per address, so an office behind
+  // one address opening the inbox does not eat the API's.
+  await app.register(async (pages) => {
+    pages.addHook('onRequest', limits.pages);
+    await pages.register(inboxPage);
+    await pages.register(dashboardPage);
+    if (deps.simulator) await pages.register(simulatorPage);
+  });
   if (deps.simulator) {
     await app.register(simulatorRoutes, { db: deps.database.db, simulator: deps.simulator });
-    await app.register(simulatorPage);
   }
 
   const built = app as unknown as App;

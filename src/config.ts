@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // The environment of CONTRACT.md, Configuration, as one schema. Parsing happens once at start-up; a bad
@@ -103,6 +104,43 @@ const messagingTier = z
     return Number(v);
   });
 
+/** the names proxy-addr (Fastify's trustProxy) knows for the usual private ranges */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+const isProxyAddress = (s: string): boolean => {
+  if (PROXY_RANGES.has(s)) return true;
+  const [address = '', prefix, ...rest] = s.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+};
+
+/**
+ * TRUST_PROXY, as Fastify's trustProxy takes it: the proxies' addresses and CIDR ranges, comma-separated
+ * (their X-Forwarded-For is believed, anyone else's ignored), or `true` (anyone's: only where nothing but
+ * the proxy can reach the service). Unset or `false`: the socket's address. A hop count is refused, as
+ * Fastify refuses it: it cannot tell the proxy from a client that sends the header itself.
+ */
+const trustProxy = optionalString.transform((s, ctx): boolean | string[] => {
+  const v = s?.toLowerCase();
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  const list = v
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  const bad = list.find((a) => !isProxyAddress(a));
+  if (bad !== undefined || list.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected true, false or the proxies' addresses/CIDRs separated by commas, got "${bad ?? s}"`,
+    });
+    return z.NEVER;
+  }
+  return list;
+});
+
 const timeZone = z
   .string()
   .default('Asia/Jakarta')
@@ -160,6 +198,8 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WEBHOOK_SENDER_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(60),
     API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    PAGES_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    TRUST_PROXY: trustProxy,
     CAMPAIGN_HOLIDAYS: dateList,
     CAMPAIGN_FRIDAY_PAUSE: timeWindow(''),
     PRICE_IDR_UTILITY: z.coerce.number().int().min(0).default(410),
@@ -212,7 +252,16 @@ export interface Config {
   businessTz: string;
   quietHours: TimeWindow | null;
   officeHours: OfficeHours;
-  rateLimits: { webhookPerSenderPerMinute: number; apiPerMinute: number };
+  rateLimits: {
+    /** messages one sender may have handled in a sliding minute */
+    webhookPerSenderPerMinute: number;
+    /** API requests per key a minute; requests without a valid key count per client address */
+    apiPerMinute: number;
+    /** page loads (inbox, dashboard and their files) per client address a minute */
+    pagesPerMinute: number;
+  };
+  /** Fastify's trustProxy: whose X-Forwarded-For is believed for the client address */
+  trustProxy: boolean | string[];
   campaigns: {
     /** national holidays (YYYY-MM-DD in BUSINESS_TZ): campaign messages wait for the next day */
     holidays: string[];
@@ -270,7 +319,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimits: {
       webhookPerSenderPerMinute: e.WEBHOOK_SENDER_RATE_PER_MINUTE,
       apiPerMinute: e.API_RATE_PER_MINUTE,
+      pagesPerMinute: e.PAGES_RATE_PER_MINUTE,
     },
+    trustProxy: e.TRUST_PROXY,
     campaigns: {
       holidays: e.CAMPAIGN_HOLIDAYS,
       fridayPause: e.CAMPAIGN_FRIDAY_PAUSE,

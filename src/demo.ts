@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { seedDemo } from './demo/run.js';
+import { errorHeadline } from './logger.js';
 import { describeMode, startService } from './service.js';
 
 // `npm run demo`: the service on embedded defaults (PGlite, in-process state and queues, the simulator as
@@ -38,6 +39,6 @@ async function demo(): Promise<void> {
 }
 
 demo().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError ? err.message : errorHeadline(err));
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
+import { errorHeadline } from './logger.js';
 import { startService } from './service.js';
 
 // Start-up and graceful shutdown only; everything else is wired in service.ts and app.ts.
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  // a failed start-up statement's parameters stay out of stderr too
+  console.error(errorHeadline(err));
   process.exit(1);
 });

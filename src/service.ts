@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { type App, buildApp } from './app.js';
 import { ensureBootstrapAdmin } from './auth/index.js';
 import { createCampaignRunner } from './campaigns/index.js';
@@ -52,8 +52,17 @@ export function describeMode(config: Config): string {
 /** Conversations idle this long are forgotten; the next message starts afresh at the router. */
 const CONVERSATION_TTL_SECONDS = 24 * 3600;
 
-export async function startService(config: Config, opts: { listen?: boolean } = {}): Promise<Service> {
-  const log = pino(loggerOptions(config.logLevel));
+export async function startService(
+  config: Config,
+  opts: {
+    listen?: boolean;
+    /** where log lines go; default stdout */
+    logDestination?: DestinationStream;
+  } = {},
+): Promise<Service> {
+  const log = opts.logDestination
+    ? pino(loggerOptions(config.logLevel), opts.logDestination)
+    : pino(loggerOptions(config.logLevel));
   const secrets = resolveSecrets(config);
   const metrics = createMetrics({ defaultMetrics: true });
   const database = await openDatabase({
@@ -70,7 +79,9 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   // In embedded mode with no ADMIN_API_KEY, a generated key kept in ./.data lets a newcomer try the API.
   const adminApiKey = config.adminApiKey ?? (config.databaseUrl ? undefined : secrets.demoAdminKey);
-  if (adminApiKey) await ensureBootstrapAdmin(database.db, adminApiKey);
+  if (adminApiKey && !(await ensureBootstrapAdmin(database.db, adminApiKey))) {
+    log.warn('ADMIN_API_KEY was revoked (DELETE /api/keys/:id) and stays so: set a new value to use one');
+  }
 
   const { phoneNumberId, accessToken } = config.whatsapp;
   // Without a token the simulator is the Cloud API: it answers with signed webhooks once the app exists.
@@ -142,7 +153,7 @@ export async function startService(config: Config, opts: { listen?: boolean } = 
       // a return to the bot the participant could not be told of (window closed) is told first
       await handoffDesk
         .noticeOnInbound(keys)
-        .catch((err: Error) => log.warn({ err: err.message }, 'handoff return notice failed'));
+        .catch((err: unknown) => log.warn({ err }, 'handoff return notice failed'));
       await engine.handle(keys);
     },
   });

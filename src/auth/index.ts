@@ -1,12 +1,16 @@
 export {
   type ApiKeyHolder,
+  type ApiKeyListing,
   BOOTSTRAP_ADMIN,
   createApiKey,
   ensureBootstrapAdmin,
   findApiKey,
   generateApiKey,
   hashApiKey,
+  listApiKeys,
+  type Revocation,
   type Role,
+  revokeApiKey,
 } from './keys.js';
-export { requireRole, roleGuard } from './plugin.js';
+export { type CallerLimit, requireRole, roleGuard, tooManyRequests } from './plugin.js';
 export { keyRoutes } from './routes.js';

@@ -16,18 +16,40 @@ const bearer = (request: FastifyRequest): string | null => {
   return m ? m[1]! : null;
 };
 
-/** Answers 401 for no or unknown key, 403 for a key whose role may not do this. */
-export function requireRole(db: Db, ...roles: Role[]): onRequestAsyncHookHandler {
+/**
+ * How many requests a caller may make, asked twice: before the key is looked up (an address past its budget
+ * of requests without a valid key is refused whatever key it shows, so guessing keys learns nothing), and
+ * after, with `request.apiKey` set when the key is valid (the request counts against that key's budget, or
+ * else the address's). Each answers the seconds to wait, or null to go on.
+ */
+export interface CallerLimit {
+  beforeKey(request: FastifyRequest): Promise<number | null>;
+  count(request: FastifyRequest): Promise<number | null>;
+}
+
+/** The answer past a limit: the seconds to wait in Retry-After and in words. */
+export const tooManyRequests = (reply: FastifyReply, seconds: number) =>
+  reply
+    .code(429)
+    .header('retry-after', String(seconds))
+    .send({ error: 'Too Many Requests', message: `Rate limit exceeded, retry in ${seconds} seconds` });
+
+/** Answers 429 past the caller's limit, 401 for no or unknown key, 403 for a key whose role may not do this. */
+export function requireRole(db: Db, roles: Role[], limit?: CallerLimit): onRequestAsyncHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    const early = await limit?.beforeKey(request);
+    if (early != null) return tooManyRequests(reply, early);
     const key = bearer(request);
     const holder = key ? await findApiKey(db, key) : null;
+    if (holder) request.apiKey = holder;
+    const wait = await limit?.count(request);
+    if (wait != null) return tooManyRequests(reply, wait);
     if (!holder) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({
         error: 'Unauthorized',
         message: 'A valid API key is required (Authorization: Bearer <key>)',
       });
     }
-    request.apiKey = holder;
     if (!roles.includes(holder.role)) {
       return reply.code(403).send({
         error: 'Forbidden',
@@ -38,10 +60,10 @@ export function requireRole(db: Db, ...roles: Role[]): onRequestAsyncHookHandler
 }
 
 /** Registers requireRole on every route of the encapsulated scope it is registered in. */
-export const roleGuard = fp<{ db: Db; roles: Role[] }>(
+export const roleGuard = fp<{ db: Db; roles: Role[]; limit?: CallerLimit }>(
   async (scope, opts) => {
     // onRequest: an unknown caller learns nothing, not even whether its body would have been valid
-    scope.addHook('onRequest', requireRole(opts.db, ...opts.roles));
+    scope.addHook('onRequest', requireRole(opts.db, opts.roles, opts.limit));
   },
   { name: 'role-guard', encapsulate: false },
 );

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { auditLog, type Db } from '../db/index.js';
-import { createApiKey } from './keys.js';
+import { type ApiKeyListing, createApiKey, listApiKeys, revokeApiKey } from './keys.js';
+
+const role = z.enum(['admin', 'agent']);
+const problem = z.object({ error: z.string(), message: z.string() });
 
 const keyBody = z.object({
   name: z
@@ -10,7 +13,23 @@ const keyBody = z.object({
     .min(1)
     .max(100)
     .regex(/^[\p{L}\p{N} ._@()-]+$/u, 'letters, digits, spaces and . _ @ ( ) - only'),
-  role: z.enum(['admin', 'agent']),
+  role,
+});
+
+const keyListing = z.object({
+  id: z.number(),
+  name: z.string(),
+  role,
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+
+const listed = (k: ApiKeyListing) => ({
+  id: k.id,
+  name: k.name,
+  role: k.role,
+  createdAt: k.createdAt.toISOString(),
+  revokedAt: k.revokedAt?.toISOString() ?? null,
 });
 
 export const keyRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
@@ -25,10 +44,10 @@ export const keyRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) 
           201: z.object({
             id: z.number(),
             name: z.string(),
-            role: z.enum(['admin', 'agent']),
+            role,
             key: z.string(),
           }),
-          409: z.object({ error: z.string(), message: z.string() }),
+          409: problem,
         },
       },
     },
@@ -46,6 +65,51 @@ export const keyRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) 
         details: { role: created.role },
       });
       return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    '/api/keys',
+    {
+      schema: {
+        tags: ['keys'],
+        summary: 'List the API keys (admin), revoked ones included, without their secrets.',
+        response: { 200: z.array(keyListing) },
+      },
+    },
+    async () => (await listApiKeys(db)).map(listed),
+  );
+
+  app.delete(
+    '/api/keys/:id',
+    {
+      schema: {
+        tags: ['keys'],
+        summary:
+          'Revoke an API key at once (admin): the next request with it is answered 401. Any key may go, ' +
+          "the caller's own and ADMIN_API_KEY's included (it stays revoked across restarts until the " +
+          'variable gets a new value), except the last working admin key (409). Revoking a revoked key ' +
+          'changes nothing.',
+        params: z.object({ id: z.coerce.number().int().min(1).max(2_147_483_647) }),
+        response: { 200: keyListing, 404: problem, 409: problem.extend({ reason: z.literal('last_admin') }) },
+      },
+    },
+    async (request, reply) => {
+      const result = await revokeApiKey(db, request.params.id, request.apiKey!);
+      switch (result.outcome) {
+        case 'not-found':
+          return reply
+            .code(404)
+            .send({ error: 'Not Found', message: `No API key with id ${request.params.id}` });
+        case 'last-admin':
+          return reply.code(409).send({
+            error: 'Conflict',
+            reason: 'last_admin',
+            message: 'This is the last admin key that works: create another admin key first',
+          });
+        default:
+          return reply.code(200).send(listed(result.key));
+      }
     },
   );
 };

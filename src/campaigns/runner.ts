@@ -464,10 +464,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
       try {
         body = renderTemplate(def, who.wa_id, ctx, language);
       } catch (err) {
-        log.warn(
-          { campaignId: c.id, recipientId: r.id, err: String(err) },
-          'campaign: template not renderable',
-        );
+        log.warn({ campaignId: c.id, recipientId: r.id, err }, 'campaign: template not renderable');
         await skipUnqueued(r.id, 'render_failed');
         continue;
       }
@@ -649,22 +646,19 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
       try {
         await due(c, s);
       } catch (err) {
-        log.error(
-          { campaignId: c.id, err: String(err) },
-          'campaign: standing schedule failed, will try again',
-        );
+        log.error({ campaignId: c.id, err }, 'campaign: standing schedule failed, will try again');
       }
     }
     if (scheduleJobs) {
       await scheduleJobs
         .sync(standing)
-        .catch((err: Error) => log.warn({ err: err.message }, 'campaign: job schedulers not synced'));
+        .catch((err: Error) => log.warn({ err }, 'campaign: job schedulers not synced'));
     }
     for (const c of running) {
       try {
         await pump(c);
       } catch (err) {
-        log.error({ campaignId: c.id, err: String(err) }, 'campaign: pump failed, will try again');
+        log.error({ campaignId: c.id, err }, 'campaign: pump failed, will try again');
       }
     }
   }
@@ -687,7 +681,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
         await tick();
       } catch (err) {
         cursorReady = undefined;
-        log.error({ err: String(err) }, 'campaign: tick failed');
+        log.error({ err }, 'campaign: tick failed');
       }
     })();
     void current.finally(() => {
@@ -704,7 +698,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
           redis,
           timeZone: hours.timeZone,
           run: runDue,
-          onError: (err) => log.warn({ err: err.message }, 'campaign: schedule job failed'),
+          onError: (err) => log.warn({ err }, 'campaign: schedule job failed'),
         });
       }
       loop();

@@ -34,7 +34,7 @@ export function createHandoffJobs(deps: HandoffJobsDeps): HandoffJobs {
     if (returned.length > 0) deps.log?.info({ handoffs: returned }, 'idle handoffs returned to the bot');
     return returned;
   };
-  const onError = (err: Error) => deps.log?.warn({ err: err.message }, 'handoff idle job failed');
+  const onError = (err: Error) => deps.log?.warn({ err }, 'handoff idle job failed');
 
   return {
     runOnce,

@@ -148,7 +148,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     throw new RangeError(`attempts: ${retry.attempts}`);
   const backoff = (attemptsMade: number, err: unknown) => backoffDelay(attemptsMade, err, retry.baseDelayMs);
 
-  const onRedisError = (err: Error) => log.warn({ err: err.message }, 'outbound: redis error');
+  const onRedisError = (err: Error) => log.warn({ err }, 'outbound: redis error');
   // The limiter is needed only by a consuming process: in Redis mode its connection opens in start().
   let gate: SlotGate | undefined;
   let numberBackoff: NumberBackoff | undefined;
@@ -243,10 +243,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
         return;
       } catch (err) {
         if (attempt >= RECORD_TRIES) throw err;
-        log.warn(
-          { messageId: id, attempt, err: errMessage(err) },
-          'outbound: recording an accepted send failed',
-        );
+        log.warn({ messageId: id, attempt, err }, 'outbound: recording an accepted send failed');
         await sleep(delay);
         delay *= 2;
       }
@@ -342,10 +339,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       } catch (err) {
         // Not retried by the queue: the Cloud API has this message. The row stays 'sending', so a later
         // sweep would send it again, counted as a possible duplicate.
-        log.error(
-          { messageId: id, wamid: outcome.wamid, err: errMessage(err) },
-          'outbound: accepted but not recorded',
-        );
+        log.error({ messageId: id, wamid: outcome.wamid, err }, 'outbound: accepted but not recorded');
         throw new FinalFailure('accepted but not recorded');
       }
       count('accepted', priority);
@@ -389,7 +383,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     } catch (err) {
       if (!(err instanceof Released || err instanceof FinalFailure || err instanceof RetryLater)) {
         // A database or Redis hiccup: the queue retries the job like a retryable send.
-        log.error({ messageId: run.messageId, err: errMessage(err) }, 'outbound: send job failed');
+        log.error({ messageId: run.messageId, err }, 'outbound: send job failed');
       }
       throw err;
     }
@@ -530,9 +524,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
         } else {
           numberBackoff = new NumberBackoff(new MemorySlidingLimiter(deps.mps, LIMIT_WINDOW_MS));
         }
-        gate = new SlotGate(numberBackoff, (err) =>
-          log.warn({ err: errMessage(err) }, 'outbound: rate limiter failed'),
-        );
+        gate = new SlotGate(numberBackoff, (err) => log.warn({ err }, 'outbound: rate limiter failed'));
         await sweep();
         await queue.start(processLogged);
       })();
@@ -625,5 +617,4 @@ function failureLabel(f: CloudApiFailure): string {
   return f.httpStatus ? `http_${f.httpStatus}` : 'network';
 }
 
-const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

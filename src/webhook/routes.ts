@@ -1,16 +1,17 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Db } from '../db/index.js';
 import { createInboundRecorder, createStatusRecorder, type RecordedInbound } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import { type ParsedWebhook, parseWebhook, verifySignature } from '../whatsapp/index.js';
+import type { SenderLimit } from './sender-limit.js';
 
 export interface WebhookOptions {
   db: Db;
   metrics: Metrics;
   appSecret: string;
   verifyToken: string;
-  /** most messages one sender may have processed per minute; more are answered 429 and Meta retries later */
-  perSenderPerMinute: number;
+  /** messages per sender per minute; a delivery with a sender past it is answered 429 and Meta retries later */
+  senderLimit: SenderLimit;
   /** runs after the 200 (the conversation engine); its failures are logged, never answered */
   onInbound?: (recorded: RecordedInbound[]) => Promise<void>;
   /** in-flight onInbound work, so that shutdown can wait for it */
@@ -46,22 +47,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
   const recorder = createInboundRecorder(opts.db);
   const statusRecorder = createStatusRecorder(opts.db);
 
-  const senderOf = (request: FastifyRequest): string => request.webhook?.messages[0]?.contact ?? 'statuses';
-
   app.post(
     '/webhooks/whatsapp',
     {
       schema: { hide: true },
-      config: {
-        rateLimit: {
-          hook: 'preHandler',
-          max: opts.perSenderPerMinute,
-          timeWindow: 60_000,
-          keyGenerator: (request: FastifyRequest) => `wa:${senderOf(request)}`,
-          // statuses come batched for many recipients and are never throttled
-          allowList: (request: FastifyRequest) => (request.webhook?.messages.length ?? 0) === 0,
-        },
-      },
       preValidation: async (request, reply) => {
         const raw = request.body;
         if (!Buffer.isBuffer(raw)) {
@@ -83,6 +72,20 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
         const parsed = parseWebhook(json);
         if (!parsed.ok) return reply.code(400).send({ error: 'Bad Request', message: parsed.error });
         request.webhook = parsed.webhook;
+      },
+      // statuses come batched for many recipients and are never throttled; only messages count
+      preHandler: async (request, reply) => {
+        const over = await opts.senderLimit.count(request.webhook!.messages).catch((err: unknown) => {
+          // a limit that cannot be counted lets the message in: recording it matters more
+          request.log.warn({ err }, 'webhook sender limit not counted');
+          return 0;
+        });
+        if (over > 0) {
+          return reply
+            .code(429)
+            .header('retry-after', '60')
+            .send({ error: 'Too Many Requests', message: 'a sender is past its messages per minute' });
+        }
       },
     },
     async (request, reply) => {

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq, notInArray } from 'drizzle-orm';
 import { Redis } from 'ioredis';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { createApiKey, ensureBootstrapAdmin } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config.js';
 import { apiKeys, auditLog } from '../../src/db/index.js';
 import { createMetrics } from '../../src/metrics.js';
-import { adminHeaders, startTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_KEY, adminHeaders, startTestApp, type TestApp } from '../support/app.js';
 import { hasServers } from '../support/servers.js';
 
 describe.skipIf(!hasServers)('API keys and roles', () => {
@@ -74,6 +76,151 @@ describe.skipIf(!hasServers)('API keys and roles', () => {
   });
 });
 
+interface KeyListing {
+  id: number;
+  name: string;
+  role: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+describe.skipIf(!hasServers)('listing and revoking API keys', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  const as = (key: string) => ({ authorization: `Bearer ${key}` });
+  const create = async (name: string, role: 'admin' | 'agent', by = adminHeaders) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: by,
+      payload: { name, role },
+    });
+    expect(res.statusCode).toBe(201);
+    return res.json<{ id: number; key: string }>();
+  };
+  const revoke = (id: number | string, by: Record<string, string>) =>
+    t.app.inject({ method: 'DELETE', url: `/api/keys/${id}`, headers: by });
+  const list = async () =>
+    (await t.app.inject({ url: '/api/keys', headers: adminHeaders })).json<KeyListing[]>();
+  const works = async (key: string) =>
+    (await t.app.inject({ url: '/api/handoffs', headers: as(key) })).statusCode;
+  const revocations = () =>
+    t.database.db.select().from(auditLog).where(eq(auditLog.action, 'api_key.revoke'));
+
+  it('lists the keys with id, name, role and times, never a secret or its hash', async () => {
+    const sari = await create('Sari', 'agent');
+    const res = await t.app.inject({ url: '/api/keys', headers: adminHeaders });
+    expect(res.statusCode).toBe(200);
+    const keys = res.json<KeyListing[]>();
+    expect(keys.map((k) => [k.name, k.role, k.revokedAt])).toEqual([
+      ['bootstrap-admin', 'admin', null],
+      ['Sari', 'agent', null],
+    ]);
+    expect(Object.keys(keys[1]!).sort()).toEqual(['createdAt', 'id', 'name', 'revokedAt', 'role']);
+    expect(Date.parse(keys[1]!.createdAt)).toBeGreaterThan(Date.now() - 60_000);
+    const [row] = await t.database.db.select().from(apiKeys).where(eq(apiKeys.id, sari.id));
+    expect(res.body).not.toContain(sari.key);
+    expect(res.body).not.toContain(row!.keyHash);
+    expect((await t.app.inject({ url: '/api/keys', headers: as(sari.key) })).statusCode).toBe(403);
+  });
+
+  it('revokes a key at once, audited with who revoked it; a second time changes nothing', async () => {
+    const budi = await create('Budi', 'agent');
+    const lead = await create('Kepala (admin)', 'admin');
+    expect(await works(budi.key)).toBe(200);
+    const res = await revoke(budi.id, as(lead.key));
+    expect(res.statusCode).toBe(200);
+    const revoked = res.json<KeyListing>();
+    expect(revoked).toMatchObject({ id: budi.id, name: 'Budi', role: 'agent' });
+    expect(revoked.revokedAt).not.toBeNull();
+    expect(await works(budi.key)).toBe(401);
+    expect((await list()).find((k) => k.id === budi.id)?.revokedAt).toBe(revoked.revokedAt);
+    expect(await revocations()).toEqual([
+      expect.objectContaining({
+        actor: 'key:Kepala (admin)',
+        subject: 'Budi',
+        details: { id: budi.id, role: 'agent' },
+      }),
+    ]);
+    const again = await revoke(budi.id, adminHeaders);
+    expect(again.statusCode).toBe(200);
+    expect(again.json<KeyListing>().revokedAt).toBe(revoked.revokedAt);
+    expect(await revocations()).toHaveLength(1);
+  });
+
+  it('answers 404 for an unknown key and 400 for an id that is not one', async () => {
+    expect((await revoke(999_999, adminHeaders)).statusCode).toBe(404);
+    expect((await revoke('abc', adminHeaders)).statusCode).toBe(400);
+    expect((await revoke(99_999_999_999, adminHeaders)).statusCode).toBe(400);
+  });
+
+  it('revokes ADMIN_API_KEY for good (a restart with the same value keeps it revoked) and one’s own key, never the last admin key', async () => {
+    const lead = (await list()).find((k) => k.name === 'Kepala (admin)')!;
+    const leadKey = await create('Wakil', 'admin');
+    const bootstrap = (await list()).find((k) => k.name === 'bootstrap-admin')!;
+    expect((await revoke(bootstrap.id, as(leadKey.key))).statusCode).toBe(200);
+    expect(await works(ADMIN_KEY)).toBe(401);
+    expect(await ensureBootstrapAdmin(t.database.db, ADMIN_KEY)).toBe(false);
+    expect(await works(ADMIN_KEY)).toBe(401);
+
+    // Wakil revokes Kepala, then is the last admin key that works: not even Wakil may revoke it
+    expect((await revoke(lead.id, as(leadKey.key))).statusCode).toBe(200);
+    const last = await revoke(leadKey.id, as(leadKey.key));
+    expect(last.statusCode).toBe(409);
+    expect(last.json()).toMatchObject({ reason: 'last_admin' });
+    expect(await works(leadKey.key)).toBe(200);
+
+    // a new ADMIN_API_KEY value works again, and then Wakil may revoke its own key
+    const fresh = 'a-new-admin-key-after-the-leak-0123';
+    expect(await ensureBootstrapAdmin(t.database.db, fresh)).toBe(true);
+    expect((await revoke(leadKey.id, as(leadKey.key))).statusCode).toBe(200);
+    expect(await works(leadKey.key)).toBe(401);
+    expect(await works(fresh)).toBe(200);
+    expect((await revocations()).at(-1)).toMatchObject({
+      actor: 'key:Wakil',
+      subject: 'Wakil',
+      details: { id: leadKey.id, role: 'admin', own: true },
+    });
+  });
+
+  it('leaves one admin key that works when the last two admins revoke each other at once', async () => {
+    const pair = [];
+    for (const name of ['Rival A', 'Rival B']) {
+      const created = await createApiKey(t.database.db, { name, role: 'admin' });
+      if (created === 'name-taken') throw new Error(name);
+      pair.push(created);
+    }
+    const [a, b] = pair as [(typeof pair)[number], (typeof pair)[number]];
+    await t.database.db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.role, 'admin'), notInArray(apiKeys.id, [a.id, b.id])));
+    // Both revocations are held at the same moment behind a lock on the two keys, so that each reads the
+    // keys while the other is under way, and then let go together.
+    const holder = postgres(t.database.url, { max: 2, onnotice: () => {} });
+    const waiting = async () =>
+      (
+        await holder<{ n: number }[]>`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`
+      )[0]!.n;
+    let racing: Promise<Awaited<ReturnType<typeof revoke>>[]> | undefined;
+    await holder.begin(async (tx) => {
+      await tx`select id from api_keys where id in (${a.id}, ${b.id}) for update`;
+      racing = Promise.all([revoke(b.id, as(a.key)), revoke(a.id, as(b.key))]);
+      for (let i = 0; i < 200 && (await waiting()) < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    });
+    const answers = await racing!;
+    await holder.end();
+    expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(1);
+    const admins = await t.database.db.select().from(apiKeys).where(eq(apiKeys.role, 'admin'));
+    expect(admins.filter((k) => k.revokedAt === null)).toHaveLength(1);
+  });
+});
+
 describe.skipIf(!hasServers)('operations', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -135,7 +282,14 @@ describe.skipIf(!hasServers)('operations', () => {
     }>();
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(
-      expect.arrayContaining(['/api/keys', '/api/participants', '/api/bills', '/api/payments', '/healthz']),
+      expect.arrayContaining([
+        '/api/keys',
+        '/api/keys/{id}',
+        '/api/participants',
+        '/api/bills',
+        '/api/payments',
+        '/healthz',
+      ]),
     );
     expect((await t.app.inject('/docs')).statusCode).toBeLessThan(400);
   });

@@ -69,6 +69,18 @@ describe('configuration', () => {
     ).toBe(8);
   });
 
+  it('believes X-Forwarded-For only as TRUST_PROXY says: not at all, from anyone, or from these proxies', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,fd00::/8, loopback' }).trustProxy).toEqual([
+      '10.0.0.5',
+      '10.1.0.0/16',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+
   it('reads office hours that wrap past Sunday', () => {
     expect(loadConfig({ OFFICE_HOURS: 'Sat-Mon 09:00-12:00' }).officeHours.days).toEqual([6, 7, 1]);
   });
@@ -96,6 +108,10 @@ describe('configuration', () => {
     [{ WHATSAPP_TIER: 'gold' }, 'WHATSAPP_TIER'],
     [{ WHATSAPP_SEND_CONCURRENCY: '0' }, 'WHATSAPP_SEND_CONCURRENCY'],
     [{ HANDOFF_IDLE_HOURS: '-1' }, 'HANDOFF_IDLE_HOURS'],
+    [{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '1' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+    [{ PAGES_RATE_PER_MINUTE: '0' }, 'PAGES_RATE_PER_MINUTE'],
   ])('refuses %o with one line naming %s', (env, variable) => {
     const message = failure(env as Record<string, string>);
     expect(message).toContain(variable);
