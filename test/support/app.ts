@@ -130,6 +130,7 @@ export async function startTestApp(
     close: async () => {
       await app.close();
       await app.drainBackgroundWork();
+      engine.stop();
       await outbound.close();
       await flushPrefix(redis, prefix);
       await redis.quit();
