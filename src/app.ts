@@ -30,7 +30,10 @@ export interface AppDeps {
   database: Database;
   /** where webhooks are recorded before their 200 (a pool of its own in production); default: database */
   webhookDb?: Database['db'];
-  /** shared Redis (rate limits across processes); null in embedded mode */
+  /**
+   * shared Redis for the rate limits across processes and the readiness check; null in embedded mode. Give
+   * it a connection that fails fast (redis.ts, FAIL_FAST_REDIS): a request must never wait for Redis.
+   */
   redis: Redis | null;
   /** namespace of this deployment's keys in Redis (tests give each file its own) */
   redisPrefix?: string;
@@ -105,8 +108,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const rateLimitPrefix = `${deps.redisPrefix ?? 'tagih'}:rl:`;
+  // A limit Redis cannot count is skipped: a webhook or an API call never waits for Redis to come back.
   await app.register(rateLimit, {
     global: false,
+    skipOnError: true,
     ...(deps.redis ? { redis: deps.redis, nameSpace: rateLimitPrefix } : {}),
   });
   const limits = requestLimits(app, deps.config.rateLimits);
