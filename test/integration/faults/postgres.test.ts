@@ -3,7 +3,7 @@ import nock from 'nock';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages, openDatabase } from '../../../src/db/index.js';
-import { APP_SECRET, CLOUD_API, startTestApp, type TestApp } from '../../support/app.js';
+import { APP_SECRET, adminHeaders, CLOUD_API, startTestApp, type TestApp } from '../../support/app.js';
 import { startPgProxy } from '../../support/pg-proxy.js';
 import { hasServers } from '../../support/servers.js';
 import { randomWamid, signedRequest, textWebhook } from '../../support/webhooks.js';
@@ -21,7 +21,8 @@ describe.skipIf(!hasServers)('PostgreSQL ends the connections', () => {
   const repliesTo = (waId: string) => sent.filter((b) => b.to === waId).length;
 
   beforeAll(async () => {
-    app = await startTestApp({ conversations: true });
+    // a send whose tries all met ended connections waits for the sweep: a second here, not half a minute
+    app = await startTestApp({ conversations: true, sweepEveryMs: 1000 });
     admin = postgres(app.database.url, { max: 1, onnotice: () => {}, fetch_types: false });
     nock(CLOUD_API)
       .persist()
@@ -65,6 +66,18 @@ describe.skipIf(!hasServers)('PostgreSQL ends the connections', () => {
     await locked;
     return { pid, release };
   };
+
+  const waitForLockWaiter = () =>
+    expect
+      .poll(
+        async () =>
+          (
+            await admin`select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'`
+          )[0]!.n,
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
 
   /** As the Cloud API delivers a webhook: again after an error answer, until it is taken. */
   const deliver = async (from: string, text: string): Promise<void> => {
@@ -110,25 +123,30 @@ describe.skipIf(!hasServers)('PostgreSQL ends the connections', () => {
     // the engine's read of the sender's confirmations waits on this lock: its connection is then ended
     const lock = await holdLock('verifications');
     await deliver('6281300000001', 'menu');
-    await expect
-      .poll(
-        async () =>
-          (
-            await admin`select count(*)::int as n from pg_stat_activity
-              where datname = current_database() and wait_event_type = 'Lock'`
-          )[0]!.n,
-        { timeout: 10_000 },
-      )
-      .toBeGreaterThan(0);
+    await waitForLockWaiter();
     expect(await terminate(lock.pid)).toBeGreaterThan(0);
     lock.release();
 
     await expect.poll(() => repliesTo('6281300000001'), { timeout: 20_000, interval: 200 }).toBe(1);
   }, 40_000);
 
+  it('answers 503, to be tried again, an API request whose connection was ended', async () => {
+    const lock = await holdLock('handoffs');
+    const answer = app.app.inject({ method: 'GET', url: '/api/handoffs', headers: adminHeaders });
+    await waitForLockWaiter();
+    await terminate(lock.pid);
+    lock.release();
+    const res = await answer;
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    // tried again, as the answer asks
+    const again = () => app.app.inject({ method: 'GET', url: '/api/handoffs', headers: adminHeaders });
+    await expect.poll(async () => (await again()).statusCode, { timeout: 5000 }).toBe(200);
+  });
+
   it('lives through its connections ended again and again, and answers every message recorded around it', async () => {
-    const senders = Array.from({ length: 8 }, (_, i) => `62813000001${String(i).padStart(2, '0')}`);
-    for (let round = 0; round < 8; round++) {
+    const senders = Array.from({ length: 6 }, (_, i) => `62813000001${String(i).padStart(2, '0')}`);
+    for (let round = 0; round < 4; round++) {
       const delivered = Promise.all(senders.map((from) => deliver(from, `menu ${round}`)));
       await sleep(15);
       await terminate();
