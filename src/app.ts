@@ -15,7 +15,7 @@ import { campaignRoutes } from './campaigns/index.js';
 import type { Config } from './config.js';
 import { dashboardPage, dashboardRoutes } from './dashboard/index.js';
 import type { Database } from './db/index.js';
-import { faultLabel, isTransient } from './faults.js';
+import { isTransient } from './faults.js';
 import { handoffRoutes, inboxPage } from './handoff/index.js';
 import { requestLimits } from './limits.js';
 import type { RecordedInbound } from './messages/index.js';
@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     if (isTransient(err)) {
       // PostgreSQL or Redis away for a moment: a client that tries again later is answered
-      request.log.warn({ fault: faultLabel(err) }, 'request failed: a server it needs is unavailable');
+      request.log.warn({ err }, 'request failed: a server it needs is unavailable');
       return reply.code(503).header('retry-after', '5').send({
         error: 'Service Unavailable',
         message: 'A server this needs is unavailable; try again shortly',

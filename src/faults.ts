@@ -71,20 +71,3 @@ export function isBadData(err: unknown): boolean {
   }
   return false;
 }
-
-/**
- * A label for logs and metrics that names the failure without its message: a database error's message can
- * quote the statement's parameters (phone numbers, texts), so only names and codes leave this function.
- */
-export function faultLabel(err: unknown): string {
-  let label = 'unknown';
-  for (const e of chain(err)) {
-    const name = typeof e.name === 'string' ? e.name : 'Error';
-    const code = codeOf(e);
-    const message = typeof e.message === 'string' ? e.message : '';
-    // ioredis's messages are fixed sentences and its errors carry no code: the sentence is the label
-    const redis = TRANSIENT_REDIS.some((pattern) => pattern.test(message)) ? `: ${message}` : '';
-    label = code ? `${name} ${code}` : `${name}${redis}`;
-  }
-  return label;
-}

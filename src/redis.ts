@@ -1,5 +1,4 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { faultLabel } from './faults.js';
 
 export interface RedisLog {
   info(obj: object, msg: string): void;
@@ -39,18 +38,17 @@ export function redisFaultLog(name: string, log: RedisLog, now: () => number = D
   return {
     error(err: unknown): void {
       errors++;
-      const fault = faultLabel(err);
       if (!down) {
         down = true;
         since = now();
         loggedAt = since;
-        log.error({ redis: name, fault }, 'redis: connection failed; retrying');
+        log.error({ redis: name, err }, 'redis: connection failed; retrying');
         return;
       }
       if (now() - loggedAt >= REPEAT_MS) {
         loggedAt = now();
         log.warn(
-          { redis: name, fault, errors, downForMs: loggedAt - since },
+          { redis: name, err, errors, downForMs: loggedAt - since },
           'redis: still unreachable; retrying',
         );
       }

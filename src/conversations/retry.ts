@@ -1,4 +1,4 @@
-import { faultLabel, isTransient } from '../faults.js';
+import { isTransient } from '../faults.js';
 import { maskPhone } from '../whatsapp/index.js';
 
 export interface RetryPolicy {
@@ -48,12 +48,11 @@ export function createRetries(opts: {
       const entry = failures.get(contactKey) ?? { count: 0 };
       entry.count++;
       clearTimeout(entry.timer);
-      const fault = faultLabel(err);
       const contact = maskPhone(contactKey);
       if (!isTransient(err) && entry.count >= policy.triesUnknown) {
         failures.delete(contactKey);
         opts.log?.error(
-          { contact, fault, tries: entry.count },
+          { contact, err, tries: entry.count },
           'conversation: handling keeps failing; the messages wait for the next one or a restart',
         );
         return;
@@ -66,7 +65,7 @@ export function createRetries(opts: {
       entry.timer.unref();
       failures.set(contactKey, entry);
       opts.log?.warn(
-        { contact, fault, tries: entry.count, retryInMs: delayMs },
+        { contact, err, tries: entry.count, retryInMs: delayMs },
         'conversation: will try again',
       );
     },

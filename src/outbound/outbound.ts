@@ -2,7 +2,6 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { type Db, jsonParam, messages, queryRows as rows } from '../db/index.js';
-import { faultLabel } from '../faults.js';
 import { callbackDataFor, reconcileStatuses } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import { redisFaultLog } from '../redis.js';
@@ -416,7 +415,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
         await sweeper.queued();
       }
     } catch (err) {
-      log.warn({ fault: faultLabel(err) }, 'outbound: sweep failed; trying again next period');
+      log.warn({ err }, 'outbound: sweep failed; trying again next period');
     } finally {
       sweeping = false;
     }
@@ -432,7 +431,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       await (jobs.length === 1 ? queue.add(jobs[0]!) : queue.addMany(jobs));
     } catch (err) {
       log.warn(
-        { messages: jobs.length, fault: faultLabel(err) },
+        { messages: jobs.length, err },
         'outbound: queue unavailable; the messages wait for the sweep',
       );
     }

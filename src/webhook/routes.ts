@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Db } from '../db/index.js';
-import { faultLabel } from '../faults.js';
 import {
   createInboundRecorder,
   createStatusRecorder,
@@ -98,13 +97,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
       const stop = opts.metrics.webhookDuration.startTimer();
       const webhook = request.webhook!;
       // An item no server can store is kept out so that the rest is recorded and answered: counted, and
-      // logged by kind and fault only (its content and its wamid, which encodes the sender, stay out).
+      // logged by kind and error only (its content and its wamid, which encodes the sender, stay out).
       let malformedMessages = 0;
       const malformed: OnMalformed = (item, err) => {
         if (item.kind === 'message') malformedMessages++;
         opts.metrics.webhookItems.inc({ kind: 'malformed' });
         request.log.warn(
-          { item: item.kind, type: item.type, fault: faultLabel(err) },
+          { item: item.kind, type: item.type, err },
           'webhook item cannot be stored; left out',
         );
       };
