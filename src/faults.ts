@@ -31,8 +31,8 @@ const TRANSIENT_REDIS = [
 ];
 
 /** Something this work needs is not to be had now (a lock held elsewhere, a server away): try again later. */
-export class TemporarilyUnavailable extends Error {
-  override readonly name = 'TemporarilyUnavailable';
+export class TemporarilyUnavailableError extends Error {
+  override readonly name = 'TemporarilyUnavailableError';
 }
 
 /** The error and its causes (drizzle wraps the driver's error in `cause`), outermost first. */
@@ -50,7 +50,7 @@ const codeOf = (e: Record<string, unknown>): string | undefined =>
 /** PostgreSQL or Redis away, or a connection lost: the same work is expected to succeed later. */
 export function isTransient(err: unknown): boolean {
   for (const e of chain(err)) {
-    if (e instanceof TemporarilyUnavailable) return true;
+    if (e instanceof TemporarilyUnavailableError) return true;
     const code = codeOf(e);
     if (code && (TRANSIENT_CODES.has(code) || (e.name === 'PostgresError' && TRANSIENT_SQLSTATE.test(code))))
       return true;

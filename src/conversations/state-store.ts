@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { TemporarilyUnavailable } from '../faults.js';
+import { TemporarilyUnavailableError } from '../faults.js';
 
 /** What the engine keeps per sender between messages: the active flow's persisted XState snapshot. */
 export interface StoredConversation {
@@ -81,7 +81,7 @@ export function createRedisStateStore(opts: {
       for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
         if ((await redis.set(lockKey, token, 'PX', lockMs, 'NX')) === 'OK') break;
         if (Date.now() > deadline)
-          throw new TemporarilyUnavailable('timed out waiting for a conversation lock');
+          throw new TemporarilyUnavailableError('timed out waiting for a conversation lock');
         await sleep(delay);
       }
       try {
