@@ -115,8 +115,6 @@ export interface OutboundInternals extends Outbound {
   revive(jobs: SendJob[]): Promise<number>;
   /** Rows found unsent and given a job again, by the sweep in start(). */
   sweep(): Promise<number>;
-  /** Queued rows found without a job and given one again, by the periodic sweep. */
-  sweepQueued(): Promise<number>;
 }
 
 const WINDOW_CLOSED_TITLE = 'window closed';
@@ -594,7 +592,6 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
 
     revive: (jobs) => queue.revive(jobs),
     sweep: () => sweeper.all(),
-    sweepQueued: () => sweeper.queued(),
   };
   return outbound;
 }
