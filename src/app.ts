@@ -15,6 +15,7 @@ import { campaignRoutes } from './campaigns/index.js';
 import type { Config } from './config.js';
 import { dashboardPage, dashboardRoutes } from './dashboard/index.js';
 import type { Database } from './db/index.js';
+import { isTransient } from './faults.js';
 import { handoffRoutes, inboxPage } from './handoff/index.js';
 import { requestLimits } from './limits.js';
 import type { RecordedInbound } from './messages/index.js';
@@ -30,7 +31,10 @@ export interface AppDeps {
   database: Database;
   /** where webhooks are recorded before their 200 (a pool of its own in production); default: database */
   webhookDb?: Database['db'];
-  /** shared Redis (rate limits across processes); null in embedded mode */
+  /**
+   * shared Redis for the rate limits across processes and the readiness check; null in embedded mode. Give
+   * it a connection that fails fast (redis.ts, FAIL_FAST_REDIS): a request must never wait for Redis.
+   */
   redis: Redis | null;
   /** namespace of this deployment's keys in Redis (tests give each file its own) */
   redisPrefix?: string;
@@ -75,6 +79,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         })),
       });
     }
+    if (isTransient(err)) {
+      // PostgreSQL or Redis away for a moment: a client that tries again later is answered
+      request.log.warn({ err }, 'request failed: a server it needs is unavailable');
+      return reply.code(503).header('retry-after', '5').send({
+        error: 'Service Unavailable',
+        message: 'A server this needs is unavailable; try again shortly',
+      });
+    }
     const { statusCode = 500, name = 'Error', message = '' } = err as Partial<FastifyError>;
     if (statusCode >= 500) {
       // details of a server fault stay in the log, never in the answer
@@ -105,8 +117,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const rateLimitPrefix = `${deps.redisPrefix ?? 'tagih'}:rl:`;
+  // A limit Redis cannot count is skipped: a webhook or an API call never waits for Redis to come back.
   await app.register(rateLimit, {
     global: false,
+    skipOnError: true,
     ...(deps.redis ? { redis: deps.redis, nameSpace: rateLimitPrefix } : {}),
   });
   const limits = requestLimits(app, deps.config.rateLimits);

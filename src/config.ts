@@ -188,6 +188,7 @@ export const envSchema = z
     WHATSAPP_MPS: z.coerce.number().int().min(1).max(1000).default(80),
     WHATSAPP_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+    OUTBOUND_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     WHATSAPP_TIER: messagingTier,
     DATA_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
@@ -230,6 +231,8 @@ export interface Config {
   databaseUrl?: string;
   databasePoolSize: number;
   redisUrl?: string;
+  /** how often queued messages whose job Redis lost (a restart without persistence) are looked for */
+  outboundSweepSeconds: number;
   /** start of every Redis key (queues, send log, rate limits, state): processes sharing it share them */
   redisPrefix: string;
   dataDir: string;
@@ -297,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
+    outboundSweepSeconds: e.OUTBOUND_SWEEP_SECONDS,
     redisPrefix: e.REDIS_PREFIX,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,

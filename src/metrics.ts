@@ -57,7 +57,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     webhookItems: new Counter({
       name: 'tagih_webhook_items_total',
-      help: 'Inbound messages and statuses recorded, by kind (message, status, duplicate, skipped)',
+      help: 'Inbound messages and statuses by kind: message, status, duplicate, skipped (unreadable), malformed (cannot be stored)',
       labelNames: ['kind'],
       registers: [registry],
     }),

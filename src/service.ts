@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import pino, { type DestinationStream } from 'pino';
 import { type App, buildApp } from './app.js';
 import { ensureBootstrapAdmin } from './auth/index.js';
@@ -15,6 +14,7 @@ import { createDesk, createHandoffJobs } from './handoff/index.js';
 import { loggerOptions } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutbound, type Outbound } from './outbound/index.js';
+import { FAIL_FAST_REDIS, openRedis, STATE_REDIS } from './redis.js';
 import { resolveSecrets, type Secrets } from './secrets.js';
 import { createSimulator, type Simulator } from './simulator/index.js';
 import { type CloudApiClient, createCloudApiClient } from './whatsapp/index.js';
@@ -76,7 +76,10 @@ export async function startService(
   const webhookDatabase = config.databaseUrl
     ? await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
     : database;
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
+  // Two connections, so that nothing a request waits for waits on Redis: the conversation state's, and the
+  // rate limits' and readiness check's, which fails at once while Redis is away.
+  const redis = config.redisUrl ? openRedis(config.redisUrl, 'state', STATE_REDIS, log) : null;
+  const quickRedis = config.redisUrl ? openRedis(config.redisUrl, 'rate-limits', FAIL_FAST_REDIS, log) : null;
   // In embedded mode with no ADMIN_API_KEY, a generated key kept in ./.data lets a newcomer try the API.
   const adminApiKey = config.adminApiKey ?? (config.databaseUrl ? undefined : secrets.demoAdminKey);
   if (adminApiKey && !(await ensureBootstrapAdmin(database.db, adminApiKey))) {
@@ -100,6 +103,7 @@ export async function startService(
     log,
     mps: config.whatsapp.mps,
     concurrency: config.whatsapp.sendConcurrency,
+    sweepEveryMs: config.outboundSweepSeconds * 1000,
     ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
   });
 
@@ -139,7 +143,7 @@ export async function startService(
     config,
     database,
     webhookDb: webhookDatabase.db,
-    redis,
+    redis: quickRedis,
     redisPrefix: config.redisPrefix,
     outbound,
     metrics,
@@ -185,11 +189,13 @@ export async function startService(
       simulator?.close();
       await app.close();
       await app.drainBackgroundWork();
+      engine.stop();
       await campaigns.stop();
       await handoffJobs.stop();
       await outbound.close();
       await store.close();
       await redis?.quit();
+      await quickRedis?.quit();
       if (webhookDatabase !== database) await webhookDatabase.close();
       await database.close();
     })();

@@ -30,6 +30,7 @@ import type { Translator } from './i18n.js';
 import { LINK_NOTICE_KEY, requestLink } from './link-request.js';
 import { isOfficeOpen, nextOfficeOpening } from './office-hours.js';
 import { renderEffect } from './render.js';
+import { createRetries, type RetryPolicy } from './retry.js';
 import { CorruptStateError, type StateStore } from './state-store.js';
 
 export interface EngineDeps {
@@ -48,13 +49,20 @@ export interface EngineDeps {
    */
   concurrency?: number;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** how a sender whose handling failed is tried again (retry.ts) */
+  retry?: Partial<RetryPolicy>;
 }
 
 export interface ConversationEngine {
-  /** handles every waiting inbound message of these senders, each sender's in order, one at a time */
+  /**
+   * handles every waiting inbound message of these senders, each sender's in order, one at a time; a
+   * sender whose handling fails is also tried again later, on its own (retry.ts)
+   */
   handle(contactKeys: Iterable<string>): Promise<void>;
   /** handles messages recorded before a crash or restart and never answered */
   recover(): Promise<number>;
+  /** no more tries later (shutdown) */
+  stop(): void;
 }
 
 type Row = typeof messages.$inferSelect;
@@ -438,6 +446,13 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   const pending = new Map<string, { promise: Promise<void>; resolve(): void; reject(err: unknown): void }>();
   const active = new Set<string>();
   const ready: string[] = [];
+  // The caller of handle() learns of a failure at once; the retry is the engine's own, and its failure
+  // is handled by the next retry, so its promise is left unobserved.
+  const retries = createRetries({
+    ...(deps.retry ? { policy: deps.retry } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+    again: (key) => void schedule(key).catch(() => undefined),
+  });
   function pump(): void {
     while (active.size < limit && ready.length > 0) {
       const key = ready.shift()!;
@@ -445,7 +460,16 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
       pending.delete(key);
       active.add(key);
       drain(key)
-        .then(turn.resolve, turn.reject)
+        .then(
+          () => {
+            retries.succeeded(key);
+            turn.resolve();
+          },
+          (err: unknown) => {
+            retries.failed(key, err);
+            turn.reject(err);
+          },
+        )
         .finally(() => {
           active.delete(key);
           if (pending.has(key)) ready.push(key);
@@ -479,8 +503,12 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
         .selectDistinct({ contactKey: messages.contactKey })
         .from(messages)
         .where(and(eq(messages.direction, 'in'), isNull(messages.handledAt)));
-      await Promise.all(waiting.map((w) => schedule(w.contactKey)));
+      // a sender that fails here is tried again later: it must not stop the start-up
+      await Promise.allSettled(waiting.map((w) => schedule(w.contactKey)));
       return waiting.length;
+    },
+    stop() {
+      retries.stop();
     },
   };
 }

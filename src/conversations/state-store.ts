@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { TemporarilyUnavailableError } from '../faults.js';
 
 /** What the engine keeps per sender between messages: the active flow's persisted XState snapshot. */
 export interface StoredConversation {
@@ -79,7 +80,8 @@ export function createRedisStateStore(opts: {
       const deadline = Date.now() + waitMs;
       for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
         if ((await redis.set(lockKey, token, 'PX', lockMs, 'NX')) === 'OK') break;
-        if (Date.now() > deadline) throw new Error('timed out waiting for a conversation lock');
+        if (Date.now() > deadline)
+          throw new TemporarilyUnavailableError('timed out waiting for a conversation lock');
         await sleep(delay);
       }
       try {

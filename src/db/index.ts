@@ -38,12 +38,20 @@ function migrationsDir(): string {
 
 export const MIGRATIONS_DIR = migrationsDir();
 
+/**
+ * postgres.js asks each new connection for the server's array types first, and drops that query's promise:
+ * a connection ended while it runs (a failover, a restart, pg_terminate_backend) rejects it unhandled and
+ * Node ends the process (porsager/postgres#1192, #1223). Without the question no promise is dropped. Arrays
+ * never cross the driver here: lists go as one jsonb parameter (jsonParam) and come back as rows.
+ */
+const DRIVER_OPTIONS = { onnotice: () => {}, fetch_types: false } as const;
+
 // Many processes may start at once on one database: the migration runs under an advisory lock on a
 // single dedicated connection so that exactly one applies it and the others wait and find it done.
 const MIGRATION_LOCK = 7_203_114;
 
 export async function migrateDatabase(url: string): Promise<void> {
-  const client = postgres(url, { max: 1, onnotice: () => {} });
+  const client = postgres(url, { max: 1, ...DRIVER_OPTIONS });
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
     await migratePostgres(drizzlePostgres(client), { migrationsFolder: MIGRATIONS_DIR });
@@ -64,7 +72,7 @@ export interface OpenOptions {
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
     if (opts.migrate) await migrateDatabase(opts.databaseUrl);
-    const client = postgres(opts.databaseUrl, { max: opts.poolSize ?? 10, onnotice: () => {} });
+    const client = postgres(opts.databaseUrl, { max: opts.poolSize ?? 10, ...DRIVER_OPTIONS });
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return {
       db,

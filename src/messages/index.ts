@@ -3,6 +3,7 @@ export {
   createInboundRecorder,
   createStatusRecorder,
   messageIdFromCallbackData,
+  type OnMalformed,
   type RecordedInbound,
   recordInbound,
   recordStatuses,

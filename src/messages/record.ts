@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { contacts, type Db, messages, participants, queryRows } from '../db/index.js';
+import { isBadData } from '../faults.js';
 import type { InboundMessage, StatusUpdate } from '../whatsapp/index.js';
 import { rankText } from './status.js';
 
@@ -94,6 +95,38 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
   return fresh;
 }
 
+/** Told of each item no server will store (its time or its nesting out of range), which is left out. */
+export type OnMalformed = (item: { kind: 'message' | 'status'; type: string }, err: unknown) => void;
+
+const nobody: OnMalformed = () => {};
+
+/**
+ * Records the list whole; if one item's data cannot be stored, item by item, leaving out (and telling
+ * `onMalformed` of) each one that cannot: one bad item must not hold back the others of its delivery, which
+ * the Cloud API would otherwise deliver again and again. Any other failure fails the whole list.
+ */
+async function isolating<T, R>(
+  items: T[],
+  record: (items: T[]) => Promise<R[]>,
+  malformed: (item: T, err: unknown) => void,
+): Promise<R[]> {
+  try {
+    return await record(items);
+  } catch (err) {
+    if (!isBadData(err) || items.length === 0) throw err;
+  }
+  const out: R[] = [];
+  for (const item of items) {
+    try {
+      out.push(...(await record([item])));
+    } catch (err) {
+      if (!isBadData(err)) throw err;
+      malformed(item, err);
+    }
+  }
+  return out;
+}
+
 /**
  * recordInbound for many concurrent callers: while `maxInFlight` statements run, the messages of the
  * webhooks that arrive wait and go together in the next one (group commit). Under load this turns a
@@ -103,11 +136,19 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
 export function createInboundRecorder(db: Db, opts: { maxInFlight?: number } = {}) {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
   let inFlight = 0;
-  let waiting: {
+  type Waiting = {
     messages: InboundMessage[];
+    onMalformed: OnMalformed;
     resolve(r: RecordedInbound[]): void;
     reject(err: unknown): void;
-  }[] = [];
+  };
+  let waiting: Waiting[] = [];
+  const alone = (w: Waiting) =>
+    isolating(
+      w.messages,
+      (items) => recordInbound(db, items),
+      (m, err) => w.onMalformed({ kind: 'message', type: m.type }, err),
+    );
   function flush(): void {
     while (inFlight < maxInFlight && waiting.length > 0) {
       const batch = waiting;
@@ -124,9 +165,10 @@ export function createInboundRecorder(db: Db, opts: { maxInFlight?: number } = {
             for (const w of batch) w.resolve(w.messages.flatMap((m) => byMessage.get(m) ?? []));
           },
           (err: unknown) => {
-            // one bad webhook must not fail the others it happened to share a statement with
-            if (batch.length === 1) batch[0]!.reject(err);
-            else for (const w of batch) recordInbound(db, w.messages).then(w.resolve, w.reject);
+            // one bad webhook must not fail the others it happened to share a statement with, nor one
+            // bad item the others of its webhook
+            if (batch.length === 1 && !isBadData(err)) batch[0]!.reject(err);
+            else for (const w of batch) alone(w).then(w.resolve, w.reject);
           },
         )
         .finally(() => {
@@ -136,10 +178,11 @@ export function createInboundRecorder(db: Db, opts: { maxInFlight?: number } = {
     }
   }
   return {
-    record(inbound: InboundMessage[]): Promise<RecordedInbound[]> {
+    /** the fresh messages; each one that cannot be stored is left out and `onMalformed` told */
+    record(inbound: InboundMessage[], onMalformed: OnMalformed = nobody): Promise<RecordedInbound[]> {
       if (inbound.length === 0) return Promise.resolve([]);
       return new Promise((resolve, reject) => {
-        waiting.push({ messages: inbound, resolve, reject });
+        waiting.push({ messages: inbound, onMalformed, resolve, reject });
         flush();
       });
     },
@@ -165,8 +208,14 @@ export async function recordStatuses(
 }
 
 export interface StatusRecorder {
-  /** recordStatuses, answered once the statement that carried this list has committed */
-  record(statuses: StatusUpdate[]): Promise<{ recorded: number; duplicates: number }>;
+  /**
+   * recordStatuses, answered once the statement that carried this list has committed; a status that cannot
+   * be stored is left out (neither recorded nor a duplicate) and `onMalformed` told
+   */
+  record(
+    statuses: StatusUpdate[],
+    onMalformed?: OnMalformed,
+  ): Promise<{ recorded: number; duplicates: number }>;
 }
 
 /**
@@ -184,11 +233,24 @@ export function createStatusRecorder(
   const maxStatuses = opts.maxStatuses ?? 500;
   type Waiting = {
     list: StatusUpdate[];
+    onMalformed: OnMalformed;
     resolve(counts: { recorded: number; duplicates: number }): void;
     reject(err: unknown): void;
   };
   const waiting: Waiting[] = [];
   let running = 0;
+  // A list alone, then status by status: a bad status counts as neither recorded nor a duplicate.
+  const alone = async (w: Waiting) => {
+    const counts = await isolating(
+      w.list,
+      (items) => recordStatusLists(db, [items]),
+      (s, err) => w.onMalformed({ kind: 'status', type: s.status }, err),
+    );
+    return counts.reduce(
+      (sum, c) => ({ recorded: sum.recorded + c.recorded, duplicates: sum.duplicates + c.duplicates }),
+      { recorded: 0, duplicates: 0 },
+    );
+  };
   function pump(): void {
     while (running < statements && waiting.length > 0) {
       const batch: Waiting[] = [waiting.shift()!];
@@ -208,7 +270,8 @@ export function createStatusRecorder(
             for (const [i, w] of batch.entries()) w.resolve(counts[i]!);
           },
           (err: unknown) => {
-            for (const w of batch) w.reject(err);
+            if (!isBadData(err)) for (const w of batch) w.reject(err);
+            else for (const w of batch) alone(w).then(w.resolve, w.reject);
           },
         )
         .finally(() => {
@@ -218,10 +281,10 @@ export function createStatusRecorder(
     }
   }
   return {
-    record(list) {
+    record(list, onMalformed = nobody) {
       if (list.length === 0) return Promise.resolve({ recorded: 0, duplicates: 0 });
       return new Promise((resolve, reject) => {
-        waiting.push({ list, resolve, reject });
+        waiting.push({ list, onMalformed, resolve, reject });
         pump();
       });
     },

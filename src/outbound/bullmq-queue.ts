@@ -22,9 +22,14 @@ export interface BullQueueOptions {
 }
 
 export function createBullQueue(opts: BullQueueOptions): JobQueue {
-  // Producer side fails a command after a few reconnect tries (an enqueue should not hang forever);
-  // the worker side waits Redis out, as BullMQ requires of a blocking connection.
-  const producer = new Redis(opts.url, { maxRetriesPerRequest: 20 });
+  // The producer side never waits for Redis: while it is away a command fails at once, and the message,
+  // already a row, waits for the sweep (outbound.ts). The worker side waits Redis out, as BullMQ requires
+  // of a blocking connection.
+  const producer = new Redis(opts.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 5000,
+  });
   producer.on('error', opts.onError);
   const queue = new Queue<SendJob>(QUEUE_NAME, { connection: producer, prefix: opts.prefix });
   queue.on('error', opts.onError);

@@ -1,9 +1,10 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { type Db, jsonParam, messages, queryRows as rows } from '../db/index.js';
 import { callbackDataFor, reconcileStatuses } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
+import { redisFaultLog } from '../redis.js';
 import {
   type CloudApiClient,
   type CloudApiFailure,
@@ -29,6 +30,7 @@ import {
   RetryLater,
   type SendJob,
 } from './queue.js';
+import { createSweeper } from './sweep.js';
 
 export interface OutboundRequest {
   /** wa_id (628…) or BSUID; the body already addresses it */
@@ -100,6 +102,11 @@ export interface OutboundDeps {
   concurrency?: number;
   retry?: { attempts: number; baseDelayMs: number };
   now?: () => Date;
+  /**
+   * Redis mode: how often queued rows whose job Redis lost are looked for (one process a period does it,
+   * sweep.ts); 0: only at start()
+   */
+  sweepEveryMs?: number;
 }
 
 /** Internals the tests reach for; other rooms use only `Outbound`. */
@@ -121,11 +128,11 @@ const WINDOW_CLOSED_TITLE = 'window closed';
 export const LIMIT_WINDOW_MS = 1000 + 25;
 
 const UNSENT = ['queued', 'sending'] as const;
+const SWEEP_EVERY_MS = 30_000;
 /** How soon a reply waiting for the one before it looks again. */
 const ORDER_POLL_MS = 100;
 /** An earlier reply unsent for longer than this (stuck, or long retried) no longer holds the next back. */
 const ORDER_HORIZON_MINUTES = 15;
-const SWEEP_PAGE = 1000;
 /** Recording an acceptance is retried in-process: failing it would mean sending an accepted message again. */
 const RECORD_TRIES = 6;
 
@@ -148,7 +155,9 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     throw new RangeError(`attempts: ${retry.attempts}`);
   const backoff = (attemptsMade: number, err: unknown) => backoffDelay(attemptsMade, err, retry.baseDelayMs);
 
-  const onRedisError = (err: Error) => log.warn({ err }, 'outbound: redis error');
+  // Every connection's reconnection attempts, logged as one outage (redis.ts).
+  const redisFaults = redisFaultLog('outbound', log);
+  const onRedisError = redisFaults.error;
   // The limiter is needed only by a consuming process: in Redis mode its connection opens in start().
   let gate: SlotGate | undefined;
   let numberBackoff: NumberBackoff | undefined;
@@ -389,23 +398,41 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     }
   }
 
-  async function sweep(): Promise<number> {
-    let after = 0;
-    let revived = 0;
-    for (;;) {
-      const rows = await db
-        .select({ id: messages.id, priority: messages.priority })
-        .from(messages)
-        .where(and(eq(messages.direction, 'out'), inArray(messages.status, UNSENT), gt(messages.id, after)))
-        .orderBy(asc(messages.id))
-        .limit(SWEEP_PAGE);
-      if (rows.length === 0) break;
-      revived += await queue.revive(rows.map((r) => ({ messageId: r.id, priority: r.priority ?? 'blast' })));
-      after = rows[rows.length - 1]!.id;
-      if (rows.length < SWEEP_PAGE) break;
+  const sweeper = createSweeper(db, queue, log);
+  const sweepEveryMs = deps.sweepEveryMs ?? SWEEP_EVERY_MS;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping = false;
+
+  /** The periodic sweep, by one process a period: the lock lives until the period ends. */
+  async function sweepPeriodically(): Promise<void> {
+    if (sweeping || !deps.redis || !limiterRedis) return;
+    sweeping = true;
+    try {
+      const key = `${deps.redis.prefix}:outbound-sweep`;
+      if ((await limiterRedis.set(key, 'taken', 'PX', sweepEveryMs, 'NX')) === 'OK') {
+        await sweeper.queued();
+      }
+    } catch (err) {
+      log.warn({ err }, 'outbound: sweep failed; trying again next period');
+    } finally {
+      sweeping = false;
     }
-    if (revived > 0) log.info({ revived }, 'outbound: unsent messages found without a job, queued again');
-    return revived;
+  }
+
+  /**
+   * A job add that fails leaves the row queued for the periodic sweep: the message is recorded, and a
+   * request or a conversation never waits for Redis to come back.
+   */
+  async function addJobs(jobs: (SendJob & { delayMs: number })[]): Promise<void> {
+    if (jobs.length === 0) return;
+    try {
+      await (jobs.length === 1 ? queue.add(jobs[0]!) : queue.addMany(jobs));
+    } catch (err) {
+      log.warn(
+        { messages: jobs.length, err },
+        'outbound: queue unavailable; the messages wait for the sweep',
+      );
+    }
   }
 
   let started: Promise<void> | undefined;
@@ -448,7 +475,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
         )
       ).map((r) => ({ id: Number(r.id) }));
       const fresh = new Set(inserted.map((r) => r.id));
-      await queue.addMany(
+      await addJobs(
         reqs.flatMap((req, i) =>
           fresh.has(ids[i]!)
             ? [{ messageId: ids[i]!, priority: req.priority, delayMs: req.delayMs ?? 0 }]
@@ -494,7 +521,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
         .returning({ id: messages.id });
 
       if (inserted.length > 0) {
-        await queue.add({ messageId: id, priority: req.priority, delayMs });
+        await addJobs([{ messageId: id, priority: req.priority, delayMs }]);
         return { messageId: id, duplicate: false };
       }
 
@@ -507,7 +534,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       // Still queued: adding its job again is a no-op while the job lives, and heals an enqueue whose
       // job add failed after its row was written.
       if (existing.status === 'queued') {
-        await queue.add({ messageId: existing.id, priority: existing.priority ?? req.priority, delayMs });
+        await addJobs([{ messageId: existing.id, priority: existing.priority ?? req.priority, delayMs }]);
       }
       return { messageId: existing.id, duplicate: true };
     },
@@ -518,6 +545,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
         if (deps.redis) {
           limiterRedis = new Redis(deps.redis.url, { maxRetriesPerRequest: null });
           limiterRedis.on('error', onRedisError);
+          limiterRedis.on('ready', redisFaults.ready);
           const key = `${deps.redis.prefix}:outbound-send-log`;
           const sliding = new RedisSlidingLimiter(limiterRedis, key, deps.mps, LIMIT_WINDOW_MS);
           numberBackoff = new NumberBackoff(sliding, { redis: limiterRedis, key: sliding.pauseKey });
@@ -525,8 +553,12 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
           numberBackoff = new NumberBackoff(new MemorySlidingLimiter(deps.mps, LIMIT_WINDOW_MS));
         }
         gate = new SlotGate(numberBackoff, (err) => log.warn({ err }, 'outbound: rate limiter failed'));
-        await sweep();
+        await sweeper.all();
         await queue.start(processLogged);
+        if (deps.redis && sweepEveryMs > 0) {
+          sweepTimer = setInterval(() => void sweepPeriodically(), sweepEveryMs);
+          sweepTimer.unref();
+        }
       })();
       return started;
     },
@@ -534,6 +566,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     close() {
       closing ??= (async () => {
         await started?.catch(() => {});
+        clearInterval(sweepTimer);
         // The queue stops fetching and waits for its running jobs; those still waiting for a slot are
         // released back to the queue at once, and only sends already under way are waited for.
         const stopped = queue.close();
@@ -558,7 +591,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     },
 
     revive: (jobs) => queue.revive(jobs),
-    sweep,
+    sweep: () => sweeper.all(),
   };
   return outbound;
 }

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CsvError, parse } from 'csv-parse';
 
 /** A CSV body as read: the header as written (BOM removed) and the data rows, each as its cells. */
@@ -32,12 +33,24 @@ function sniffDelimiter(headerLine: string): string {
 
 // One record this long means the delimiter or a quote went wrong; stopping there keeps memory bounded.
 const MAX_RECORD_BYTES = 64 * 1024;
+// The parser gets the body this much at a time, with a turn of the event loop in between: a body that
+// came in one piece (or fast) is otherwise parsed in one go, holding /healthz and the webhooks.
+const SLICE_BYTES = 64 * 1024;
+
+/** What an officer reads when a file has more rows than one request may carry. */
+export const tooManyRows = (maxRows: number): string =>
+  `at most ${maxRows.toLocaleString('en')} rows a request: split the file and send the parts one after another`;
 
 /**
  * Reads a CSV request body as it streams in, so a large import is never held twice in memory.
- * Enforces maxBytes itself because Fastify leaves the body limit to parsers that take the raw stream.
+ * Enforces maxBytes itself because Fastify leaves the body limit to parsers that take the raw stream, and
+ * maxRows (data rows, the header not counted), stopping at the first row past it.
  */
-export async function readCsv(source: AsyncIterable<Buffer | string>, maxBytes: number): Promise<CsvTable> {
+export async function readCsv(
+  source: AsyncIterable<Buffer | string>,
+  maxBytes: number,
+  maxRows = Number.POSITIVE_INFINITY,
+): Promise<CsvTable> {
   const iterator = source[Symbol.asyncIterator]();
   let total = 0;
   const next = async (): Promise<Buffer | null> => {
@@ -64,13 +77,20 @@ export async function readCsv(source: AsyncIterable<Buffer | string>, maxBytes: 
   const headText = Buffer.concat(head).toString('utf8');
   const delimiter = sniffDelimiter(headText.split(/\r?\n/, 1)[0] ?? '');
 
+  async function* slices(chunk: Buffer): AsyncGenerator<Buffer> {
+    for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+      yield chunk.subarray(at, at + SLICE_BYTES);
+      await nextTurn();
+    }
+  }
   async function* chunks(): AsyncGenerator<Buffer> {
-    yield* head;
+    for (const chunk of head) yield* slices(chunk);
     if (ended) return;
-    for (let chunk = await next(); chunk; chunk = await next()) yield chunk;
+    for (let chunk = await next(); chunk; chunk = await next()) yield* slices(chunk);
   }
 
   const records: string[][] = [];
+  let overLimit = false;
   try {
     await pipeline(
       Readable.from(chunks()),
@@ -84,10 +104,18 @@ export async function readCsv(source: AsyncIterable<Buffer | string>, maxBytes: 
         max_record_size: MAX_RECORD_BYTES,
       }),
       async (rows: AsyncIterable<string[]>) => {
-        for await (const row of rows) records.push(row);
+        for await (const row of rows) {
+          // the header and maxRows data rows; the rest of the body is not read
+          if (records.length > maxRows) {
+            overLimit = true;
+            return;
+          }
+          records.push(row);
+        }
       },
     );
   } catch (error) {
+    if (overLimit) throw new CsvBodyError(tooManyRows(maxRows), 413);
     // csv-parse messages quote the offending field, which may be a name or a phone number.
     if (error instanceof CsvError) {
       const line = typeof error.lines === 'number' ? error.lines : undefined;
@@ -96,6 +124,7 @@ export async function readCsv(source: AsyncIterable<Buffer | string>, maxBytes: 
     throw error;
   }
 
+  if (overLimit) throw new CsvBodyError(tooManyRows(maxRows), 413);
   const [header, ...rows] = records;
   if (!header) throw new CsvBodyError('CSV is empty: a header row naming the columns is required', 400);
   return new CsvTable(header, rows);

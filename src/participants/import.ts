@@ -12,6 +12,7 @@ import {
   participantRowSchema,
   paymentRowSchema,
 } from './rows.js';
+import { mapInSlices, timeSlices } from './slices.js';
 
 export interface RejectedRow {
   /** 1-based position among the data rows of the request (a CSV header is not counted) */
@@ -65,24 +66,27 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-function validateAll<T>(
+/** Checks every row, in time slices (slices.ts): a register's worth is seconds of CPU. */
+async function validateAll<T>(
   schema: Parameters<typeof checkRow<T>>[0],
   rows: unknown[],
   rejected: RejectedRow[],
   rowProblems?: ReadonlyMap<number, string>,
-): Valid<T>[] {
+): Promise<Valid<T>[]> {
   const valid: Valid<T>[] = [];
-  rows.forEach((raw, index) => {
+  const pause = timeSlices();
+  for (const [index, raw] of rows.entries()) {
+    await pause();
     const check = checkRow(schema, raw);
     const problem = rowProblems?.get(index);
     if (check.ok && !problem) {
       valid.push({ index, value: check.value });
-      return;
+      continue;
     }
     const errors = [...(problem ? [problem] : []), ...(check.ok ? [] : check.errors)];
     const kpj = check.ok ? (check.value as { kpj?: string }).kpj : check.kpj;
     rejected.push(kpj ? { row: index + 1, kpj, errors } : { row: index + 1, errors });
-  });
+  }
   return valid;
 }
 
@@ -90,24 +94,33 @@ function validateAll<T>(
  * Keeps the last valid row of each key, as if the rows had been applied one after another; each earlier
  * row is reported as rejected so that every row of the request is accounted for exactly once.
  */
-function lastWins<T extends { kpj: string }>(
+async function lastWins<T extends { kpj: string }>(
   valid: Valid<T>[],
   keyOf: (v: T) => string,
   what: string,
   rejected: RejectedRow[],
-): Valid<T>[] {
+): Promise<Valid<T>[]> {
+  const pause = timeSlices();
   const last = new Map<string, number>();
-  for (const v of valid) last.set(keyOf(v.value), v.index);
-  return valid.filter((v) => {
+  for (const v of valid) {
+    last.set(keyOf(v.value), v.index);
+    await pause();
+  }
+  const kept: Valid<T>[] = [];
+  for (const v of valid) {
+    await pause();
     const winner = last.get(keyOf(v.value))!;
-    if (winner === v.index) return true;
+    if (winner === v.index) {
+      kept.push(v);
+      continue;
+    }
     rejected.push({
       row: v.index + 1,
       kpj: v.value.kpj,
       errors: [`${what}: repeated in row ${winner + 1} of this request, which replaces this row`],
     });
-    return false;
-  });
+  }
+  return kept;
 }
 
 const byRow = (a: RejectedRow, b: RejectedRow) => a.row - b.row;
@@ -194,13 +207,13 @@ export async function importParticipants(
   opts: ImportOptions & { dataKey: string },
 ): Promise<UpsertResult> {
   const rejected: RejectedRow[] = [];
-  const valid = lastWins(
-    validateAll<ParticipantRow>(participantRowSchema, rows, rejected, opts.rowProblems),
+  const valid = await lastWins(
+    await validateAll<ParticipantRow>(participantRowSchema, rows, rejected, opts.rowProblems),
     (v) => v.kpj,
     'kpj',
     rejected,
   );
-  const records = valid.map(({ value: v }): ParticipantRecord => {
+  const records = await mapInSlices(valid, ({ value: v }): ParticipantRecord => {
     const record: ParticipantRecord = {
       kpj: v.kpj,
       name: v.name,
@@ -246,8 +259,8 @@ export async function importParticipants(
  */
 export async function importBills(db: Db, rows: unknown[], opts: ImportOptions): Promise<UpsertResult> {
   const rejected: RejectedRow[] = [];
-  const valid = lastWins(
-    validateAll<BillRow>(billRowSchema, rows, rejected, opts.rowProblems),
+  const valid = await lastWins(
+    await validateAll<BillRow>(billRowSchema, rows, rejected, opts.rowProblems),
     (v) => `${v.kpj}/${v.period}`,
     'period',
     rejected,
@@ -331,7 +344,7 @@ const CONFLICTING_REPLAY =
 export async function importPayments(db: Db, rows: unknown[], opts: ImportOptions): Promise<PaymentResult> {
   const rejected: RejectedRow[] = [];
   const warnings: PaymentWarning[] = [];
-  const valid = validateAll<PaymentRow>(paymentRowSchema, rows, rejected, opts.rowProblems);
+  const valid = await validateAll<PaymentRow>(paymentRowSchema, rows, rejected, opts.rowProblems);
 
   let recorded = 0;
   let duplicates = 0;

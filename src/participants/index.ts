@@ -26,7 +26,7 @@ export {
   recomputePaidState,
 } from './queries.js';
 export type { ParticipantRoutesOptions } from './routes.js';
-export { IMPORT_BODY_LIMIT, participantRoutes } from './routes.js';
+export { IMPORT_BODY_LIMIT, IMPORT_MAX_ROWS, participantRoutes } from './routes.js';
 export { KPJ_PATTERN, maskKpj } from './rows.js';
 export {
   type CheckResult,

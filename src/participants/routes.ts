@@ -3,11 +3,12 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { CsvBodyError, CsvTable, readCsv } from './csv.js';
+import { CsvBodyError, CsvTable, readCsv, tooManyRows } from './csv.js';
 import { getMessageHistory } from './history.js';
 import { importBills, importParticipants, importPayments } from './import.js';
 import { findParticipantByKpj } from './queries.js';
 import { KPJ_PATTERN } from './rows.js';
+import { mapInSlices } from './slices.js';
 
 export interface ParticipantRoutesOptions {
   db: Db;
@@ -19,6 +20,12 @@ export interface ParticipantRoutesOptions {
 // JSON. 64 MiB leaves room for long names and extra columns while still bounding what one request may make
 // the process hold in memory.
 export const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
+/**
+ * Rows one import request may carry (README, API): a whole branch's register (Blitar: 226,342
+ * participants; a 20 MB CSV is 130,000 to 330,000 rows), while bounding what one request holds in memory
+ * (about 1.4 KB a row while it is imported, measured: some 700 MB at the limit). More: 413.
+ */
+export const IMPORT_MAX_ROWS = 500_000;
 
 const PARTICIPANT_COLUMNS = ['kpj', 'name', 'phone', 'birthDate', 'category', 'language'];
 const BILL_COLUMNS = ['kpj', 'period', 'amount', 'dueDate', 'paymentCode'];
@@ -91,13 +98,20 @@ const columnKey = (name: string): string =>
 
 /**
  * Turns a CSV body into the JSON envelope of the route before validation, so both forms share one path.
- * Column names match regardless of case, spaces, `_` and `-` (`birth_date`, `BirthDate`).
+ * Column names match regardless of case, spaces, `_` and `-` (`birth_date`, `BirthDate`). A JSON list past
+ * IMPORT_MAX_ROWS is refused here (a CSV one while it is read).
  */
 function csvToEnvelope(key: string, columns: string[]) {
   const canonical = new Map(columns.map((c) => [columnKey(c), c]));
   return async (request: FastifyRequest): Promise<void> => {
     const table = request.body;
-    if (!(table instanceof CsvTable)) return;
+    if (!(table instanceof CsvTable)) {
+      const list = (table as Record<string, unknown> | null)?.[key];
+      if (Array.isArray(list) && list.length > IMPORT_MAX_ROWS) {
+        throw new HttpError(413, tooManyRows(IMPORT_MAX_ROWS));
+      }
+      return;
+    }
     const header = table.header.map((h) => canonical.get(columnKey(h)) ?? h);
     const missing = columns.filter((c) => !OPTIONAL_COLUMNS.has(c) && !header.includes(c));
     if (missing.length > 0) {
@@ -108,7 +122,7 @@ function csvToEnvelope(key: string, columns: string[]) {
       );
     }
     const problems = new Map<number, string>();
-    const rows = table.rows.map((cells, index) => {
+    const rows = await mapInSlices(table.rows, (cells, index) => {
       const extra = cells.slice(header.length).filter((c) => c !== '');
       if (extra.length > 0) {
         problems.set(index, `row: has ${cells.length} cells but the header names ${header.length} columns`);
@@ -147,7 +161,7 @@ export const participantRoutes: FastifyPluginAsync<ParticipantRoutesOptions> = a
   // Encapsulated: only this plugin's routes read CSV, with this room's reader.
   if (app.hasContentTypeParser('text/csv')) app.removeContentTypeParser('text/csv');
   app.addContentTypeParser('text/csv', async (request: FastifyRequest, payload: AsyncIterable<Buffer>) =>
-    readCsv(payload, request.routeOptions.bodyLimit ?? IMPORT_BODY_LIMIT),
+    readCsv(payload, request.routeOptions.bodyLimit ?? IMPORT_BODY_LIMIT, IMPORT_MAX_ROWS),
   );
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {

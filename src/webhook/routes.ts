@@ -1,6 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Db } from '../db/index.js';
-import { createInboundRecorder, createStatusRecorder, type RecordedInbound } from '../messages/index.js';
+import {
+  createInboundRecorder,
+  createStatusRecorder,
+  type OnMalformed,
+  type RecordedInbound,
+} from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import { type ParsedWebhook, parseWebhook, verifySignature } from '../whatsapp/index.js';
 import type { SenderLimit } from './sender-limit.js';
@@ -91,13 +96,24 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     async (request, reply) => {
       const stop = opts.metrics.webhookDuration.startTimer();
       const webhook = request.webhook!;
+      // An item no server can store is kept out so that the rest is recorded and answered: counted, and
+      // logged by kind and error only (its content and its wamid, which encodes the sender, stay out).
+      let malformedMessages = 0;
+      const malformed: OnMalformed = (item, err) => {
+        if (item.kind === 'message') malformedMessages++;
+        opts.metrics.webhookItems.inc({ kind: 'malformed' });
+        request.log.warn(
+          { item: item.kind, type: item.type, err },
+          'webhook item cannot be stored; left out',
+        );
+      };
       try {
-        const fresh = await recorder.record(webhook.messages);
-        const statuses = await statusRecorder.record(webhook.statuses);
+        const fresh = await recorder.record(webhook.messages, malformed);
+        const statuses = await statusRecorder.record(webhook.statuses, malformed);
         opts.metrics.webhookItems.inc({ kind: 'message' }, fresh.length);
         opts.metrics.webhookItems.inc(
           { kind: 'duplicate' },
-          webhook.messages.length - fresh.length + statuses.duplicates,
+          webhook.messages.length - fresh.length - malformedMessages + statuses.duplicates,
         );
         opts.metrics.webhookItems.inc({ kind: 'status' }, statuses.recorded);
         opts.metrics.webhookItems.inc({ kind: 'skipped' }, webhook.skipped.length);

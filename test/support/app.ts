@@ -50,6 +50,8 @@ export async function startTestApp(
     /** run the real conversation engine on inbound messages (with a Redis state store) */
     conversations?: boolean;
     now?: () => Date;
+    /** how often the sender looks for queued rows without a job (default: the service's) */
+    sweepEveryMs?: number;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
@@ -83,6 +85,7 @@ export async function startTestApp(
     mps: config.whatsapp.mps,
     redis: { url: TEST_REDIS_URL!, prefix },
     retry: { attempts: 5, baseDelayMs: 20 },
+    ...(opts.sweepEveryMs ? { sweepEveryMs: opts.sweepEveryMs } : {}),
   });
   const inbound: RecordedInbound[] = [];
   const store = createRedisStateStore({ redis, prefix, ttlSeconds: 3600 });
@@ -94,6 +97,8 @@ export async function startTestApp(
     dataKey: DATA_KEY,
     config,
     ...(opts.now ? { now: opts.now } : {}),
+    // a sender whose handling failed is tried again soon: tests wait seconds, not minutes
+    retry: { firstDelayMs: 100, maxDelayMs: 2000 },
   });
   const { ensureBootstrapAdmin } = await import('../../src/auth/index.js');
   await ensureBootstrapAdmin(database.db, ADMIN_KEY);
@@ -130,6 +135,7 @@ export async function startTestApp(
     close: async () => {
       await app.close();
       await app.drainBackgroundWork();
+      engine.stop();
       await outbound.close();
       await flushPrefix(redis, prefix);
       await redis.quit();
