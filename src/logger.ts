@@ -19,6 +19,9 @@ export const REDACT_PATHS = [
   '*.text',
   '*.body',
   '*.nik',
+  // Meta's wamids carry the recipient's number (base64 of it follows `wamid.HBgN`)
+  'wamid',
+  '*.wamid',
   '*.key',
 ];
 

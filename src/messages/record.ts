@@ -95,8 +95,16 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
   return fresh;
 }
 
-/** Told of each item no server will store (its time or its nesting out of range), which is left out. */
-export type OnMalformed = (item: { kind: 'message' | 'status'; type: string }, err: unknown) => void;
+/**
+ * Told of each item no server will store (its time or its nesting out of range): a status is left out, a
+ * message is kept stripped of its content (strippedMessage).
+ */
+export type OnMalformed = (
+  item: { kind: 'message' | 'status'; type: string },
+  err: unknown,
+  /** recorded stripped of its content (strippedMessage), rather than left out */
+  kept: boolean,
+) => void;
 
 const nobody: OnMalformed = () => {};
 
@@ -108,7 +116,9 @@ const nobody: OnMalformed = () => {};
 async function isolating<T, R>(
   items: T[],
   record: (items: T[]) => Promise<R[]>,
-  malformed: (item: T, err: unknown) => void,
+  malformed: (item: T, err: unknown, kept: boolean) => void,
+  /** what of a bad item can still be kept, recorded in its place (a message's sender and wamid) */
+  stripped?: (item: T) => T,
 ): Promise<R[]> {
   try {
     return await record(items);
@@ -121,11 +131,47 @@ async function isolating<T, R>(
       out.push(...(await record([item])));
     } catch (err) {
       if (!isBadData(err)) throw err;
-      malformed(item, err);
+      const kept = stripped ? await keepStripped(record, stripped(item), out) : false;
+      malformed(item, err, kept);
     }
   }
   return out;
 }
+
+async function keepStripped<T, R>(record: (items: T[]) => Promise<R[]>, item: T, out: R[]): Promise<boolean> {
+  try {
+    out.push(...(await record([item])));
+    return true;
+  } catch (err) {
+    if (isBadData(err)) return false;
+    throw err;
+  }
+}
+
+const noNul = (s: string | undefined) => s?.replaceAll('\u0000', '');
+
+/**
+ * A message whose content cannot be stored, as a `malformed` message of its sender at the time it arrived:
+ * the sender is answered (the bot says it can read only words and buttons) and an officer sees that they
+ * wrote, though what they wrote is lost.
+ */
+export function strippedMessage(m: InboundMessage, receivedAt: Date = new Date()): InboundMessage {
+  const type = noNul(m.type)?.slice(0, 40) ?? 'unknown';
+  return {
+    wamid: m.wamid,
+    phoneNumberId: m.phoneNumberId,
+    contact: m.contact,
+    ...(m.waId ? { waId: m.waId } : {}),
+    ...(m.userId ? { userId: m.userId } : {}),
+    ...(m.profileName ? { profileName: noNul(m.profileName)! } : {}),
+    timestamp: receivedAt,
+    type: MALFORMED_TYPE,
+    errors: [],
+    raw: { malformed: true, type },
+  };
+}
+
+export const MALFORMED_TYPE = 'malformed';
 
 /**
  * recordInbound for many concurrent callers: while `maxInFlight` statements run, the messages of the
@@ -147,7 +193,8 @@ export function createInboundRecorder(db: Db, opts: { maxInFlight?: number } = {
     isolating(
       w.messages,
       (items) => recordInbound(db, items),
-      (m, err) => w.onMalformed({ kind: 'message', type: m.type }, err),
+      (m, err, kept) => w.onMalformed({ kind: 'message', type: m.type }, err, kept),
+      (m) => strippedMessage(m),
     );
   function flush(): void {
     while (inFlight < maxInFlight && waiting.length > 0) {
@@ -244,7 +291,7 @@ export function createStatusRecorder(
     const counts = await isolating(
       w.list,
       (items) => recordStatusLists(db, [items]),
-      (s, err) => w.onMalformed({ kind: 'status', type: s.status }, err),
+      (s, err, kept) => w.onMalformed({ kind: 'status', type: s.status }, err, kept),
     );
     return counts.reduce(
       (sum, c) => ({ recorded: sum.recorded + c.recorded, duplicates: sum.duplicates + c.duplicates }),

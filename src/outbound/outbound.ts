@@ -348,7 +348,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       } catch (err) {
         // Not retried by the queue: the Cloud API has this message. The row stays 'sending', so a later
         // sweep would send it again, counted as a possible duplicate.
-        log.error({ messageId: id, wamid: outcome.wamid, err }, 'outbound: accepted but not recorded');
+        log.error({ messageId: id, err }, 'outbound: accepted but not recorded');
         throw new FinalFailure('accepted but not recorded');
       }
       count('accepted', priority);

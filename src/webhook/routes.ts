@@ -96,15 +96,18 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     async (request, reply) => {
       const stop = opts.metrics.webhookDuration.startTimer();
       const webhook = request.webhook!;
-      // An item no server can store is kept out so that the rest is recorded and answered: counted, and
-      // logged by kind and error only (its content and its wamid, which encodes the sender, stay out).
-      let malformedMessages = 0;
-      const malformed: OnMalformed = (item, err) => {
-        if (item.kind === 'message') malformedMessages++;
+      // An item no server can store does not hold back the rest: a message is kept without its content (its
+      // sender is answered), a status left out. Counted, and logged by kind and error only (its content and
+      // its wamid, which encodes the sender, stay out).
+      let lostMessages = 0;
+      const malformed: OnMalformed = (item, err, kept) => {
+        if (item.kind === 'message' && !kept) lostMessages++;
         opts.metrics.webhookItems.inc({ kind: 'malformed' });
         request.log.warn(
           { item: item.kind, type: item.type, err },
-          'webhook item cannot be stored; left out',
+          kept
+            ? 'webhook item cannot be stored; kept without its content'
+            : 'webhook item cannot be stored; left out',
         );
       };
       try {
@@ -113,7 +116,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
         opts.metrics.webhookItems.inc({ kind: 'message' }, fresh.length);
         opts.metrics.webhookItems.inc(
           { kind: 'duplicate' },
-          webhook.messages.length - fresh.length - malformedMessages + statuses.duplicates,
+          webhook.messages.length - fresh.length - lostMessages + statuses.duplicates,
         );
         opts.metrics.webhookItems.inc({ kind: 'status' }, statuses.recorded);
         opts.metrics.webhookItems.inc({ kind: 'skipped' }, webhook.skipped.length);

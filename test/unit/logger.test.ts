@@ -116,3 +116,19 @@ describe('errors in the log', () => {
     expect(JSON.parse(lines[0]!).msg).toBe('DrizzleQueryError Failed query');
   });
 });
+
+describe('log fields', () => {
+  it('never carry a wamid, which holds the recipient number in base64', () => {
+    const wamid = `wamid.${Buffer.from(`\x1c\x18\r${PHONE}\x15\x02`).toString('base64')}`;
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    pino(loggerOptions('info'), sink).info({ messageId: 7, wamid }, 'outbound: accepted but not recorded');
+    expect(lines.join('')).not.toContain(wamid.slice(6, 20));
+    expect(lines.join('')).toContain('"messageId":7');
+  });
+});
