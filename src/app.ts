@@ -143,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       redis: deps.redis,
       prefix: rateLimitPrefix,
       perMinute: deps.config.rateLimits.webhookPerSenderPerMinute,
+      secret: deps.dataKey,
     }),
     onInbound: deps.onInbound,
     track,

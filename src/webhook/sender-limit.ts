@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 // WEBHOOK_SENDER_RATE_PER_MINUTE: the messages one sender may have handled in any minute. Each message
@@ -20,13 +20,20 @@ export interface SenderLimit {
 
 const WINDOW_MS = 60_000;
 
-/** A sender's key in Redis: a hash, so that no phone number is a key name. */
-const senderKey = (contact: string) => createHash('sha256').update(contact).digest('hex').slice(0, 32);
+/**
+ * A sender's key in Redis: a keyed hash, so that no phone number is a key name, and none can be found by
+ * hashing every Indonesian number (a plain hash of a space that small is no secret).
+ */
+const keyedBy = (secret: string) => (contact: string) =>
+  createHmac('sha256', secret).update(contact).digest('hex').slice(0, 32);
 
-function bySender(messages: readonly SenderMessage[]): Map<string, string[]> {
+function bySender(
+  messages: readonly SenderMessage[],
+  keyOf: (contact: string) => string,
+): Map<string, string[]> {
   const grouped = new Map<string, string[]>();
   for (const m of messages) {
-    const key = senderKey(m.contact);
+    const key = keyOf(m.contact);
     grouped.set(key, [...(grouped.get(key) ?? []), m.wamid]);
   }
   return grouped;
@@ -40,12 +47,15 @@ export function createRedisSenderLimit(opts: {
   redis: Redis;
   prefix: string;
   perMinute: number;
+  /** keys the hash of each sender's number (DATA_KEY) */
+  secret: string;
   now?: () => number;
 }): SenderLimit {
   const now = opts.now ?? Date.now;
+  const keyOf = keyedBy(opts.secret);
   return {
     async count(messages) {
-      const senders = [...bySender(messages)];
+      const senders = [...bySender(messages, keyOf)];
       if (senders.length === 0) return 0;
       const at = now();
       const tx = opts.redis.multi();
@@ -89,7 +99,7 @@ export function createMemorySenderLimit(opts: { perMinute: number; now?: () => n
         swept = at;
       }
       let over = 0;
-      for (const [sender, wamids] of bySender(messages)) {
+      for (const [sender, wamids] of bySender(messages, (contact) => contact)) {
         const window = seen.get(sender) ?? new Map<string, number>();
         seen.set(sender, window);
         trim(window, since);
@@ -106,8 +116,14 @@ export function createSenderLimit(opts: {
   redis: Redis | null;
   prefix: string;
   perMinute: number;
+  secret: string;
 }): SenderLimit {
   return opts.redis
-    ? createRedisSenderLimit({ redis: opts.redis, prefix: opts.prefix, perMinute: opts.perMinute })
+    ? createRedisSenderLimit({
+        redis: opts.redis,
+        prefix: opts.prefix,
+        perMinute: opts.perMinute,
+        secret: opts.secret,
+      })
     : createMemorySenderLimit({ perMinute: opts.perMinute });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/index.js';
@@ -155,6 +156,15 @@ describe.skipIf(!hasServers)('request limits, no proxy trusted', () => {
       const fresh = () => post(delivery([{ from: '6281234500003' }]));
       expect([await fresh(), await fresh(), await fresh()]).toEqual([200, 200, 200]);
       expect(await fresh()).toBe(429);
+    });
+
+    it('names no sender in Redis: neither the number nor a plain hash of it that anyone could recompute', async () => {
+      const from = '6281234500009';
+      expect(await post(delivery([{ from }]))).toBe(200);
+      const keys = await t.redis.keys(`${t.prefix}*`);
+      const plain = createHash('sha256').update(from).digest('hex').slice(0, 32);
+      expect(keys.some((k) => k.includes('sender:'))).toBe(true);
+      expect(keys.filter((k) => k.includes(from) || k.includes(plain))).toEqual([]);
     });
 
     it('never limits statuses', async () => {
