@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/index.js';
-import { APP_SECRET, startTestApp, type TestApp } from '../support/app.js';
+import { postWebhook, startTestApp, type TestApp } from '../support/app.js';
 import { hasServers } from '../support/servers.js';
 import {
   envelope,
   randomWamid,
-  signedRequest,
   statusWebhook,
   TEST_DISPLAY_PHONE_NUMBER,
   TEST_PHONE_NUMBER_ID,
@@ -122,16 +121,7 @@ describe.skipIf(!hasServers)('request limits, no proxy trusted', () => {
           text: { body: 'halo' },
         })),
       });
-    const post = async (payload: unknown) => {
-      const req = signedRequest(payload, APP_SECRET);
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/webhooks/whatsapp',
-        headers: req.headers,
-        payload: req.body,
-      });
-      return res.statusCode;
-    };
+    const post = (payload: unknown) => postWebhook(t.app, payload);
 
     it('counts every message of a delivery, not the delivery', async () => {
       expect(await post(delivery(times(5, () => ({ from: '6281234500001' }))))).toBe(200);

@@ -10,16 +10,10 @@ import {
   linkRequests,
   participants,
 } from '../../src/db/index.js';
-import { APP_SECRET, adminHeaders, CLOUD_API, startTestApp, type TestApp } from '../support/app.js';
+import { adminHeaders, captureCloudApi, postWebhook, startTestApp, type TestApp } from '../support/app.js';
 import { validateOas } from '../support/openapi.js';
 import { hasServers } from '../support/servers.js';
-import {
-  buttonReplyWebhook,
-  buttonWebhook,
-  randomWamid,
-  signedRequest,
-  textWebhook,
-} from '../support/webhooks.js';
+import { buttonReplyWebhook, buttonWebhook, textWebhook } from '../support/webhooks.js';
 
 // CONTRACT.md: a number belongs to whoever is registered on it now. Operators recycle prepaid numbers and
 // officers re-import participants with new ones; nothing learnt about a number outlives its holder.
@@ -47,20 +41,14 @@ const kpjOf = (n: number) => `100000000${String(n).padStart(2, '0')}`;
 
 describe.skipIf(!hasServers)('phone numbers that change owners', () => {
   let app: TestApp;
-  let sent: Sent[] = [];
+  const sent: Sent[] = [];
   // The engine's clock; the inbox's is the real one, so the test keeps to real time.
   let clock = new Date();
   let agentKey = '';
 
   beforeAll(async () => {
     app = await startTestApp({ conversations: true, now: () => clock });
-    nock(CLOUD_API)
-      .persist()
-      .post(/\/messages$/, (body: Sent) => {
-        sent.push(body);
-        return true;
-      })
-      .reply(200, () => ({ messaging_product: 'whatsapp', messages: [{ id: randomWamid() }] }));
+    captureCloudApi(sent);
     const res = await app.app.inject({
       method: 'POST',
       url: '/api/keys',
@@ -74,7 +62,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
     await app?.close();
   });
   beforeEach(() => {
-    sent = [];
+    sent.length = 0;
     clock = new Date();
   });
 
@@ -109,17 +97,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
     expect(res.json().rejected).toEqual([]);
   };
 
-  const post = async (payload: unknown) => {
-    const req = signedRequest(payload, APP_SECRET);
-    const res = await app.app.inject({
-      method: 'POST',
-      url: '/webhooks/whatsapp',
-      headers: req.headers,
-      payload: req.body,
-    });
-    expect(res.statusCode).toBe(200);
-    await app.app.drainBackgroundWork();
-  };
+  const post = async (payload: unknown) => expect(await postWebhook(app.app, payload)).toBe(200);
   const say = (n: number, text: string) => post(textWebhook({ from: waId(n), text }));
   const tapBill = (n: number) => post(buttonWebhook({ from: waId(n), payload: 'BILL', title: 'Cek iuran' }));
 
@@ -153,7 +131,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
       { n: 2, phone: 1, birthDate: '02-02-1980', name: 'Bambang Kedua' },
     ]);
     await bill(2, 50_000, 'PCB0000000000002');
-    sent = [];
+    sent.length = 0;
     await tapBill(1);
     expect(await wordsTo(1, 1)).toEqual([t('id', 'verify.ask')]);
     await say(1, '02-02-1980');
@@ -201,7 +179,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
       { n: 3, phone: 12, birthDate: '03-03-1970' },
       { n: 4, phone: 11, birthDate: '04-04-1980' },
     ]);
-    sent = [];
+    sent.length = 0;
     await say(11, 'STOP');
     expect(await wordsTo(11, 1)).toEqual([t('id', 'consent.stopped')]);
     expect(await optedOut(4)).toBe(true);
@@ -236,7 +214,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
       .where(eq(consents.contactKey, waId(21)));
     expect(ledger.map((c) => c.action)).toEqual(['opt_out', 'opt_out']);
 
-    sent = [];
+    sent.length = 0;
     await say(21, 'MULAI');
     expect(await wordsTo(21, 1)).toEqual([t('id', 'consent.started')]);
     expect(await audience()).toBe(2);
@@ -267,7 +245,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
     await register([{ n: 8, phone: 41, birthDate: '08-08-1968' }]);
     await tapBill(41);
     for (const wrong of ['01-01-1901', '02-01-1901', '03-01-1901']) await say(41, wrong);
-    sent = [];
+    sent.length = 0;
     await tapBill(41);
     expect((await wordsTo(41, 1))[0]).toContain(t('id', 'verify.locked', { unlockAt: '' }).slice(0, 20));
 
@@ -276,7 +254,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
       { n: 8, phone: 42, birthDate: '08-08-1968' },
       { n: 9, phone: 41, birthDate: '09-09-1999' },
     ]);
-    sent = [];
+    sent.length = 0;
     await tapBill(41);
     expect(await wordsTo(41, 1)).toEqual([t('id', 'verify.ask')]);
 
@@ -286,7 +264,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
       { n: 9, phone: 43, birthDate: '09-09-1999' },
       { n: 10, phone: 41, birthDate: '10-10-1990' },
     ]);
-    sent = [];
+    sent.length = 0;
     await say(41, '10-10-1990');
     const [answer] = await wordsTo(41, 1);
     expect(answer).not.toBe(t('id', 'verify.mismatch', { attemptsLeft: 2 }));
@@ -343,7 +321,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
     expect(view.bills).toBeNull();
 
     // nothing until the officer approves; an agent must hold the conversation to decide
-    sent = [];
+    sent.length = 0;
     await tapBill(59);
     expect(JSON.stringify(await to(59, 0))).not.toContain('36.800');
     const early = await api('POST', `/api/handoffs/${handoff.id}/link/approve`, undefined, agentKey);
@@ -362,13 +340,13 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
     // back to the bot: the bill goes to the linked number now, the approval standing for a confirmation
     await api('POST', `/api/handoffs/${handoff.id}/resolve`, undefined, agentKey);
     expect((await wordsTo(59, 2)).at(-1)).toBe(t('id', 'handoff.resolved'));
-    sent = [];
+    sent.length = 0;
     await tapBill(59);
     expect((await wordsTo(59, 1))[0]).toContain('Rp36.800');
 
     // 31 days on, the linked number confirms again with the participant's birth date
     clock = new Date(Date.now() + 31 * 86_400_000);
-    sent = [];
+    sent.length = 0;
     await tapBill(59);
     expect(await wordsTo(59, 1)).toEqual([t('id', 'verify.ask')]);
     await say(59, '11-11-1971');
@@ -427,7 +405,7 @@ describe.skipIf(!hasServers)('phone numbers that change owners', () => {
       { n: 16, phone: 92, birthDate: '16-04-1976', name: 'Slamet Enambelas' },
       { n: 17, phone: 91, birthDate: '17-05-1987' },
     ]);
-    sent = [];
+    sent.length = 0;
     const res = await api('POST', `/api/handoffs/${handoff.id}/reengage`, undefined, agentKey);
     expect(res.statusCode).toBe(409);
     expect(res.json().reason).toBe('no_template');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { handoffs } from '../../src/db/index.js';
 import { type Service, startService } from '../../src/service.js';
-import { ADMIN_KEY, APP_SECRET, adminHeaders, CLOUD_API, DATA_KEY, PHONE_NUMBER_ID } from '../support/app.js';
+import { adminHeaders, captureCloudApi, postWebhook, testEnv } from '../support/app.js';
 import {
   createTestDatabase,
   createTestRedis,
@@ -15,13 +15,7 @@ import {
   type TestDatabase,
   testRedisPrefix,
 } from '../support/servers.js';
-import {
-  buttonWebhook,
-  listReplyWebhook,
-  randomWamid,
-  signedRequest,
-  textWebhook,
-} from '../support/webhooks.js';
+import { buttonWebhook, listReplyWebhook, textWebhook } from '../support/webhooks.js';
 
 // CONTRACT.md, Privacy: logs never hold a whole phone number, birth date, payment code or message text,
 // whatever failed, a database error's statement parameters included. The service runs as production
@@ -89,22 +83,11 @@ describe.skipIf(!hasServers)('logs when a statement fails', () => {
       },
     });
     const config = loadConfig({
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
+      ...testEnv(database.url, TEST_REDIS_URL!),
       REDIS_PREFIX: prefix,
-      DATA_KEY,
-      ADMIN_API_KEY: ADMIN_KEY,
-      WHATSAPP_API_URL: CLOUD_API,
-      WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
-      WHATSAPP_ACCESS_TOKEN: 'test-token',
-      WHATSAPP_APP_SECRET: APP_SECRET,
-      WHATSAPP_VERIFY_TOKEN: 'test-verify-token',
       LOG_LEVEL: 'trace',
     });
-    nock(CLOUD_API)
-      .persist()
-      .post(/\/messages$/)
-      .reply(200, () => ({ messaging_product: 'whatsapp', messages: [{ id: randomWamid() }] }));
+    captureCloudApi([]);
     service = await startService(config, { listen: false, logDestination: sink });
     const imported = await service.app.inject({
       method: 'POST',
@@ -164,17 +147,7 @@ describe.skipIf(!hasServers)('logs when a statement fails', () => {
     }
   }
 
-  const post = async (payload: unknown) => {
-    const req = signedRequest(payload, APP_SECRET);
-    const res = await service.app.inject({
-      method: 'POST',
-      url: '/webhooks/whatsapp',
-      headers: req.headers,
-      payload: req.body,
-    });
-    await service.app.drainBackgroundWork();
-    return res.statusCode;
-  };
+  const post = (payload: unknown) => postWebhook(service.app, payload);
 
   /** The log records with this message, after the work in flight has finished. */
   const logged = (msg: string) => records().filter((r) => r.msg === msg);

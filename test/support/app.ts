@@ -1,5 +1,6 @@
 import type { FastifyServerOptions } from 'fastify';
 import { Redis } from 'ioredis';
+import nock from 'nock';
 import { type App, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import {
@@ -20,6 +21,7 @@ import {
   type TestDatabase,
   testRedisPrefix,
 } from './servers.js';
+import { randomWamid, signedRequest } from './webhooks.js';
 
 export const CLOUD_API = 'http://cloud.test';
 export const PHONE_NUMBER_ID = '106540352242922';
@@ -41,6 +43,45 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The environment of a test service on these servers, the Cloud API at CLOUD_API (intercept it with nock). */
+export function testEnv(databaseUrl: string, redisUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    DATA_KEY,
+    ADMIN_API_KEY: ADMIN_KEY,
+    WHATSAPP_API_URL: CLOUD_API,
+    WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
+    WHATSAPP_ACCESS_TOKEN: 'test-token',
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
+  };
+}
+
+/** Every body the (nock) Cloud API receives goes into `sent`; each is accepted with a new wamid. */
+export function captureCloudApi(sent: object[]): void {
+  nock(CLOUD_API)
+    .persist()
+    .post(/\/messages$/, (body: object) => {
+      sent.push(body);
+      return true;
+    })
+    .reply(200, () => ({ messaging_product: 'whatsapp', messages: [{ id: randomWamid() }] }));
+}
+
+/** A signed webhook as Meta posts it; answers its status once the work it started has finished. */
+export async function postWebhook(app: App, payload: unknown): Promise<number> {
+  const req = signedRequest(payload, APP_SECRET);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/webhooks/whatsapp',
+    headers: req.headers,
+    payload: req.body,
+  });
+  await app.drainBackgroundWork();
+  return res.statusCode;
+}
+
 /** The whole app on real PostgreSQL and Redis, with the Cloud API at CLOUD_API (intercept it with nock). */
 export async function startTestApp(
   opts: {
@@ -58,15 +99,7 @@ export async function startTestApp(
   const prefix = testRedisPrefix();
   const redis = new Redis(TEST_REDIS_URL!, { maxRetriesPerRequest: null, keyPrefix: undefined });
   const config = loadConfig({
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    DATA_KEY,
-    ADMIN_API_KEY: ADMIN_KEY,
-    WHATSAPP_API_URL: CLOUD_API,
-    WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
-    WHATSAPP_ACCESS_TOKEN: 'test-token',
-    WHATSAPP_APP_SECRET: APP_SECRET,
-    WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
+    ...testEnv(database.url, TEST_REDIS_URL!),
     ...opts.env,
   });
   const metrics = createMetrics();

@@ -5,18 +5,10 @@ import { loadConfig } from '../../../src/config.js';
 import { messages } from '../../../src/db/index.js';
 import { type Service, startService } from '../../../src/service.js';
 import type { OutboundBody } from '../../../src/whatsapp/index.js';
-import {
-  ADMIN_KEY,
-  APP_SECRET,
-  adminHeaders,
-  CLOUD_API,
-  DATA_KEY,
-  PHONE_NUMBER_ID,
-  VERIFY_TOKEN,
-} from '../../support/app.js';
+import { APP_SECRET, adminHeaders, captureCloudApi, testEnv } from '../../support/app.js';
 import { type OwnRedis, startOwnRedis } from '../../support/redis-server.js';
 import { createTestDatabase, hasServers, type TestDatabase } from '../../support/servers.js';
-import { randomWamid, signedRequest, textWebhook } from '../../support/webhooks.js';
+import { signedRequest, textWebhook } from '../../support/webhooks.js';
 
 // The service as production wires it (service.ts), on a Redis of this file's own that the tests stop and
 // start again: a fault may delay work, never lose or block it.
@@ -38,25 +30,11 @@ describe.skipIf(!hasServers)('Redis goes away and comes back', () => {
     redis = await startOwnRedis();
     database = await createTestDatabase();
     const config = loadConfig({
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      DATA_KEY,
-      ADMIN_API_KEY: ADMIN_KEY,
-      WHATSAPP_API_URL: CLOUD_API,
-      WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
-      WHATSAPP_ACCESS_TOKEN: 'test-token',
-      WHATSAPP_APP_SECRET: APP_SECRET,
-      WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
+      ...testEnv(database.url, redis.url),
       QUIET_HOURS: '',
       OUTBOUND_SWEEP_SECONDS: '1',
     });
-    nock(CLOUD_API)
-      .persist()
-      .post(/\/messages$/, (body: Sent) => {
-        sent.push(body);
-        return true;
-      })
-      .reply(200, () => ({ messaging_product: 'whatsapp', messages: [{ id: randomWamid() }] }));
+    captureCloudApi(sent);
     service = await startService(config, {
       listen: false,
       logDestination: { write: (line: string) => void log.push(line) },
