@@ -2,7 +2,7 @@ import type { Language } from './language.js';
 
 // What an error says, in each language an officer reads. A message is a key and its parameters until it is
 // answered, so the language is chosen for the caller and not where the error was thrown. Every key has
-// both languages (the type below sees to it); English is what logs and the API's default get.
+// both languages (`text` takes one of each); English is what logs and the API's default get.
 
 type Text<P> = Record<Language, (params: P) => string>;
 const text = <P = void>(en: (params: P) => string, id: (params: P) => string): Text<P> => ({ en, id });
@@ -264,7 +264,7 @@ export const MESSAGES = {
     (p) => `No re-engagement template can go: ${NO_TEMPLATE[p.why].en(p)}`,
     (p) => `Tidak ada template pengingat yang bisa dikirim: ${NO_TEMPLATE[p.why].id(p)}`,
   ),
-} satisfies Record<string, Text<never>>;
+};
 
 export type MessageKey = keyof typeof MESSAGES;
 export type ParamsOf<K extends MessageKey> = Parameters<(typeof MESSAGES)[K]['en']>[0];
