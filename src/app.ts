@@ -1,9 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
-  hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
@@ -15,7 +14,7 @@ import { campaignRoutes } from './campaigns/index.js';
 import type { Config } from './config.js';
 import { dashboardPage, dashboardRoutes } from './dashboard/index.js';
 import type { Database } from './db/index.js';
-import { isTransient } from './faults.js';
+import { errorHandling } from './errors/index.js';
 import { handoffRoutes, inboxPage } from './handoff/index.js';
 import { requestLimits } from './limits.js';
 import type { RecordedInbound } from './messages/index.js';
@@ -68,33 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  app.setErrorHandler((err, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      return reply.code(400).send({
-        error: 'Bad Request',
-        message: 'Invalid request',
-        issues: err.validation.map((v) => ({
-          path: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`,
-          message: v.message ?? 'invalid',
-        })),
-      });
-    }
-    if (isTransient(err)) {
-      // PostgreSQL or Redis away for a moment: a client that tries again later is answered
-      request.log.warn({ err }, 'request failed: a server it needs is unavailable');
-      return reply.code(503).header('retry-after', '5').send({
-        error: 'Service Unavailable',
-        message: 'A server this needs is unavailable; try again shortly',
-      });
-    }
-    const { statusCode = 500, name = 'Error', message = '' } = err as Partial<FastifyError>;
-    if (statusCode >= 500) {
-      // details of a server fault stay in the log, never in the answer
-      request.log.error({ err }, 'request failed');
-      return reply.code(statusCode).send({ error: 'Internal Server Error', message: 'Something went wrong' });
-    }
-    return reply.code(statusCode).send({ error: name, message });
-  });
+  // first: its handlers answer every error, and its onRoute hook documents them on each route below
+  await app.register(errorHandling);
 
   const background = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {

@@ -1,5 +1,5 @@
 import { normalizeIP } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type CallerLimit, tooManyRequests } from './auth/index.js';
 import type { Config } from './config.js';
 
@@ -26,7 +26,7 @@ export interface RequestLimits {
   /** for the role guard of every /api scope: one budget per key across the API */
   api: CallerLimit;
   /** an onRequest hook for the pages (inbox, dashboard, simulator and their files), per address */
-  pages(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+  pages(request: FastifyRequest): Promise<void>;
 }
 
 export function requestLimits(app: FastifyInstance, limits: Config['rateLimits']): RequestLimits {
@@ -47,9 +47,9 @@ export function requestLimits(app: FastifyInstance, limits: Config['rateLimits']
       beforeKey: (request) => refusal(api(request, { increment: false })),
       count: (request) => refusal(api(request)),
     },
-    async pages(request, reply) {
+    async pages(request) {
       const wait = await refusal(pages(request));
-      if (wait !== null) return tooManyRequests(reply, wait);
+      if (wait !== null) throw tooManyRequests(wait);
     },
   };
 }

@@ -1,6 +1,7 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../db/index.js';
+import { AppError, documentErrors, msg } from '../errors/index.js';
 import { type ApiKeyHolder, findApiKey, type Role } from './keys.js';
 
 declare module 'fastify' {
@@ -27,34 +28,23 @@ export interface CallerLimit {
   count(request: FastifyRequest): Promise<number | null>;
 }
 
-/** The answer past a limit: the seconds to wait in Retry-After and in words. */
-export const tooManyRequests = (reply: FastifyReply, seconds: number) =>
-  reply
-    .code(429)
-    .header('retry-after', String(seconds))
-    .send({ error: 'Too Many Requests', message: `Rate limit exceeded, retry in ${seconds} seconds` });
+/** The refusal past a limit: the seconds to wait in Retry-After and in words. */
+export const tooManyRequests = (seconds: number) =>
+  new AppError('rate_limited', msg('rate.limited', { seconds }), { retryAfter: seconds });
 
-/** Answers 429 past the caller's limit, 401 for no or unknown key, 403 for a key whose role may not do this. */
+/** Refuses 429 past the caller's limit, 401 for no or unknown key, 403 for a key whose role may not do this. */
 export function requireRole(db: Db, roles: Role[], limit?: CallerLimit): onRequestAsyncHookHandler {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return async (request: FastifyRequest) => {
     const early = await limit?.beforeKey(request);
-    if (early != null) return tooManyRequests(reply, early);
+    if (early != null) throw tooManyRequests(early);
     const key = bearer(request);
     const holder = key ? await findApiKey(db, key) : null;
     if (holder) request.apiKey = holder;
     const wait = await limit?.count(request);
-    if (wait != null) return tooManyRequests(reply, wait);
-    if (!holder) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({
-        error: 'Unauthorized',
-        message: 'A valid API key is required (Authorization: Bearer <key>)',
-      });
-    }
+    if (wait != null) throw tooManyRequests(wait);
+    if (!holder) throw new AppError('unauthorized', msg('auth.no_key'));
     if (!roles.includes(holder.role)) {
-      return reply.code(403).send({
-        error: 'Forbidden',
-        message: `This needs the ${roles.join(' or ')} role; the key has ${holder.role}`,
-      });
+      throw new AppError('forbidden', msg('auth.role', { roles, role: holder.role }));
     }
   };
 }
@@ -64,6 +54,8 @@ export const roleGuard = fp<{ db: Db; roles: Role[]; limit?: CallerLimit }>(
   async (scope, opts) => {
     // onRequest: an unknown caller learns nothing, not even whether its body would have been valid
     scope.addHook('onRequest', requireRole(opts.db, opts.roles, opts.limit));
+    // and so every route it guards documents what it answers
+    scope.addHook('onRoute', (route) => documentErrors(route, ['unauthorized', 'forbidden', 'rate_limited']));
   },
   { name: 'role-guard', encapsulate: false },
 );

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { auditLog, type Db } from '../db/index.js';
+import { AppError, errorResponse, msg } from '../errors/index.js';
 import { type ApiKeyListing, createApiKey, listApiKeys, revokeApiKey } from './keys.js';
 
 const role = z.enum(['admin', 'agent']);
-const problem = z.object({ error: z.string(), message: z.string() });
 
 const keyBody = z.object({
   name: z
@@ -47,17 +47,14 @@ export const keyRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) 
             role,
             key: z.string(),
           }),
-          409: problem,
         },
+        errors: { 409: errorResponse('A key with this name exists') },
       },
     },
     async (request, reply) => {
       const created = await createApiKey(db, request.body);
-      if (created === 'name-taken') {
-        return reply
-          .code(409)
-          .send({ error: 'Conflict', message: `A key named "${request.body.name}" exists` });
-      }
+      if (created === 'name-taken')
+        throw new AppError('conflict', msg('key.name_taken', { name: request.body.name }));
       await db.insert(auditLog).values({
         actor: `key:${request.apiKey?.name ?? 'unknown'}`,
         action: 'api_key.create',
@@ -91,22 +88,20 @@ export const keyRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) 
           'variable gets a new value), except the last working admin key (409). Revoking a revoked key ' +
           'changes nothing.',
         params: z.object({ id: z.coerce.number().int().min(1).max(2_147_483_647) }),
-        response: { 200: keyListing, 404: problem, 409: problem.extend({ reason: z.literal('last_admin') }) },
+        response: { 200: keyListing },
+        errors: {
+          404: errorResponse('No key with this id'),
+          409: errorResponse('The last admin key that works', { reason: z.literal('last_admin') }),
+        },
       },
     },
     async (request, reply) => {
       const result = await revokeApiKey(db, request.params.id, request.apiKey!);
       switch (result.outcome) {
         case 'not-found':
-          return reply
-            .code(404)
-            .send({ error: 'Not Found', message: `No API key with id ${request.params.id}` });
+          throw new AppError('not_found', msg('key.not_found', { id: request.params.id }));
         case 'last-admin':
-          return reply.code(409).send({
-            error: 'Conflict',
-            reason: 'last_admin',
-            message: 'This is the last admin key that works: create another admin key first',
-          });
+          throw new AppError('conflict', msg('key.last_admin'), { reason: 'last_admin' });
         default:
           return reply.code(200).send(listed(result.key));
       }

@@ -1,10 +1,11 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { findTemplate } from '../../templates/index.js';
 import type { Config } from '../config.js';
 import { type CampaignStatus, campaigns, type Db } from '../db/index.js';
+import { AppError, errorResponse, type Message, msg } from '../errors/index.js';
 import type { Metrics } from '../metrics.js';
 import { audienceSchema, countAudience } from './audience.js';
 import { localDate } from './hours.js';
@@ -51,8 +52,12 @@ const createSchema = z.object({
 
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
-const badRequest = (reply: FastifyReply, path: string, message: string) =>
-  reply.code(400).send({ error: 'Bad Request', message, issues: [{ path, message }] });
+/** A 400 for one field of the body, whose rule the schema cannot say (the template registry). */
+const fieldError = (path: string, text: Message) =>
+  new AppError('invalid_request', text, { issues: [{ path, message: text }] });
+
+const noCampaign = (id: number) => new AppError('not_found', msg('campaign.not_found', { id }));
+const notFound = errorResponse('No campaign with this id');
 
 /** Which statuses each action may move a campaign from, and where to. */
 const TRANSITIONS: Record<'start' | 'pause' | 'resume' | 'cancel', [CampaignStatus[], CampaignStatus]> = {
@@ -70,25 +75,35 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
 
   app.post(
     '/api/campaigns',
-    { schema: { tags: ['campaigns'], body: createSchema } },
+    {
+      schema: {
+        tags: ['campaigns'],
+        body: createSchema,
+        errors: {
+          400: errorResponse("The body's fields are wrong, or its template is not one the registry can send"),
+        },
+      },
+    },
     async (request, reply) => {
       const body = request.body;
       const def = findTemplate(body.template.name);
       if (!def)
-        return badRequest(reply, 'body.template.name', `no template "${body.template.name}" in the registry`);
+        throw fieldError(
+          'body.template.name',
+          msg('campaign.unknown_template', { name: body.template.name }),
+        );
       if (!def.languages.includes(body.template.language)) {
-        return badRequest(
-          reply,
+        throw fieldError(
           'body.template.language',
-          `template ${def.name} has no "${body.template.language}" (it has ${def.languages.join(', ')})`,
+          msg('campaign.template_language', {
+            name: def.name,
+            language: body.template.language,
+            languages: def.languages,
+          }),
         );
       }
       if (def.category === 'marketing' && !body.allowMarketing) {
-        return badRequest(
-          reply,
-          'body.allowMarketing',
-          `template ${def.name} is a marketing template: bill reminders are utility; set allowMarketing: true to send it anyway`,
-        );
+        throw fieldError('body.allowMarketing', msg('campaign.marketing', { name: def.name }));
       }
       const audienceSize = await countAudience(db, body.audience, today());
       if (body.dryRun) {
@@ -126,7 +141,16 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
   for (const action of ['start', 'pause', 'resume', 'cancel'] as const) {
     app.post(
       `/api/campaigns/:id/${action}`,
-      { schema: { tags: ['campaigns'], params: idParams } },
+      {
+        schema: {
+          tags: ['campaigns'],
+          params: idParams,
+          errors: {
+            404: notFound,
+            409: errorResponse(`The campaign's status is not one it can ${action} from`),
+          },
+        },
+      },
       async (request, reply) => {
         const { id } = request.params;
         const [from, to] = TRANSITIONS[action];
@@ -167,11 +191,11 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
           .select({ status: campaigns.status })
           .from(campaigns)
           .where(eq(campaigns.id, id));
-        if (!exists) return reply.code(404).send({ error: 'Not Found', message: `no campaign ${id}` });
-        return reply.code(409).send({
-          error: 'Conflict',
-          message: `cannot ${action} a campaign that is ${exists.status} (only ${from.join(' or ')})`,
-        });
+        if (!exists) throw noCampaign(id);
+        throw new AppError(
+          'conflict',
+          msg('campaign.cannot', { action, status: exists.status, allowed: from }),
+        );
       },
     );
   }
@@ -186,9 +210,10 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
           from: z.iso.date(),
           to: z.iso.date(),
         }),
+        errors: { 400: errorResponse('A date is not YYYY-MM-DD, or to is before from') },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { from, to } = request.query;
       // whole days in BUSINESS_TZ, both ends included
       const tz = opts.config.businessTz;
@@ -196,9 +221,9 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       next.setUTCDate(next.getUTCDate() + 1);
       const range = { from: localMidnight(from, tz), to: localMidnight(next.toISOString().slice(0, 10), tz) };
       if (range.to <= range.from) {
-        return reply
-          .code(400)
-          .send({ error: 'Bad Request', message: 'to must not be before from', issues: [] });
+        throw new AppError('invalid_request', msg('costs.range'), {
+          issues: [{ path: 'querystring.to', message: msg('costs.range') }],
+        });
       }
       const cost = await messagingCost(db, opts.config.campaigns.priceIdr, range);
       return { from, to, timeZone: tz, ...cost };
@@ -212,31 +237,28 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
         tags: ['campaigns'],
         params: idParams,
         querystring: z.object({ days: z.coerce.number().int().min(1).max(365).default(14) }),
+        errors: { 404: notFound, 409: errorResponse('The campaign has no holdout group to compare with') },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { id } = request.params;
       const [c] = await db
         .select({ holdoutPercent: campaigns.holdoutPercent })
         .from(campaigns)
         .where(eq(campaigns.id, id));
-      if (!c) return reply.code(404).send({ error: 'Not Found', message: `no campaign ${id}` });
-      if (c.holdoutPercent === 0) {
-        return reply
-          .code(409)
-          .send({ error: 'Conflict', message: `campaign ${id} has no holdout group to compare with` });
-      }
+      if (!c) throw noCampaign(id);
+      if (c.holdoutPercent === 0) throw new AppError('conflict', msg('campaign.no_holdout', { id }));
       return campaignImpact(db, id, request.query.days);
     },
   );
 
   app.get(
     '/api/campaigns/:id',
-    { schema: { tags: ['campaigns'], params: idParams } },
-    async (request, reply) => {
+    { schema: { tags: ['campaigns'], params: idParams, errors: { 404: notFound } } },
+    async (request) => {
       const { id } = request.params;
       const [c] = await db.select().from(campaigns).where(eq(campaigns.id, id));
-      if (!c) return reply.code(404).send({ error: 'Not Found', message: `no campaign ${id}` });
+      if (!c) throw noCampaign(id);
       const report = await campaignReport(db, id, opts.config.campaigns.priceIdr);
       const audienceSize =
         report.recipients > 0 || c.recipientsReadyAt

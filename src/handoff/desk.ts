@@ -14,6 +14,7 @@ import {
   participants,
   payments,
 } from '../db/index.js';
+import type { NoTemplateWhy } from '../errors/index.js';
 import type { Outbound } from '../outbound/index.js';
 import {
   closeLinkRequests,
@@ -73,7 +74,7 @@ export type Refusal =
   | { reason: 'held'; assignedTo: string | null }
   | { reason: 'not_claimed' }
   | { reason: 'window_closed'; windowClosedAt: string | null; reengage: ReengageOffer | null }
-  | { reason: 'no_template'; detail: string }
+  | { reason: 'no_template'; detail: NoTemplateWhy }
   /** no undecided link request in this conversation */
   | { reason: 'no_link_request' }
   /** someone has since been registered on the sender's number, which is theirs now */
@@ -412,15 +413,12 @@ export function createDesk(deps: DeskDeps) {
       if (refusal) return { ok: false, ...refusal };
       const held = row!;
       const def = findTemplate(REENGAGE_TEMPLATE);
-      if (!def)
-        return { ok: false, reason: 'no_template', detail: `${REENGAGE_TEMPLATE} is not in the registry` };
+      if (!def) return { ok: false, reason: 'no_template', detail: 'not_in_registry' };
       if (!held.participantId || !speaksForParticipant(held) || held.optedOut) {
         return {
           ok: false,
           reason: 'no_template',
-          detail: !speaksForParticipant(held)
-            ? 'the sender is not the registered number of a participant'
-            : 'the participant opted out of reminders',
+          detail: !speaksForParticipant(held) ? 'not_registered_number' : 'opted_out',
         };
       }
       const balance = await getBalance(db, held.participantId);
@@ -429,7 +427,7 @@ export function createDesk(deps: DeskDeps) {
         return {
           ok: false,
           reason: 'no_template',
-          detail: 'the participant has no unpaid bill to remind of',
+          detail: 'nothing_owed',
         };
       }
       const language = templateLanguageFor(def, languageOf(held), 'id');

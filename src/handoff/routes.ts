@@ -1,13 +1,14 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { createTranslator } from '../conversations/index.js';
 import type { Db } from '../db/index.js';
+import { AppError, errorResponse, msg } from '../errors/index.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbound } from '../outbound/index.js';
-import { type Agent, createDesk, type Desk, type Refusal } from './desk.js';
+import { type Agent, createDesk, type Desk, REENGAGE_TEMPLATE, type Refusal } from './desk.js';
 
 export interface HandoffRoutesOptions {
   db: Db;
@@ -28,62 +29,69 @@ const replyBody = z.object({
 });
 
 /** The refusal as an agent reads it: 404 for a handoff that does not exist, else 409 with the reason. */
-function refuse(reply: FastifyReply, id: number, r: Refusal) {
+function refusal(id: number, r: Refusal): AppError {
+  const why = { reason: r.reason };
   switch (r.reason) {
     case 'not_found':
-      return reply.code(404).send({ error: 'Not Found', reason: r.reason, message: `No handoff ${id}` });
+      return new AppError('not_found', msg('handoff.not_found', { id }), why);
     case 'resolved':
-      return reply.code(409).send({
-        error: 'Conflict',
-        reason: r.reason,
-        message: 'This conversation is resolved: the bot has it again',
-      });
+      return new AppError('conflict', msg('handoff.resolved'), why);
     case 'held':
-      return reply.code(409).send({
-        error: 'Conflict',
-        reason: r.reason,
-        assignedTo: r.assignedTo,
-        message: `${r.assignedTo ?? 'Another agent'} holds this conversation`,
+      return new AppError('conflict', msg('handoff.held', { assignedTo: r.assignedTo }), {
+        ...why,
+        details: { assignedTo: r.assignedTo },
       });
     case 'not_claimed':
-      return reply
-        .code(409)
-        .send({ error: 'Conflict', reason: r.reason, message: 'Claim this conversation first' });
+      return new AppError('conflict', msg('handoff.not_claimed'), why);
     case 'window_closed':
-      return reply.code(409).send({
-        error: 'Conflict',
-        reason: r.reason,
-        windowClosedAt: r.windowClosedAt,
-        reengage: r.reengage,
-        message:
-          `The 24-hour window is closed${r.windowClosedAt ? ` (since ${r.windowClosedAt})` : ''}: WhatsApp ` +
-          'accepts only an approved template now. ' +
-          (r.reengage
-            ? `Send the re-engagement template ${r.reengage.template} (${r.reengage.method} ${r.reengage.url}); ` +
-              'when the participant answers, the window opens again.'
-            : 'No template applies to this sender (not registered, opted out, or nothing owed).'),
-      });
+      return new AppError(
+        'conflict',
+        msg('handoff.window_closed', { since: r.windowClosedAt, reengage: r.reengage }),
+        {
+          ...why,
+          details: { windowClosedAt: r.windowClosedAt, reengage: r.reengage },
+        },
+      );
     case 'no_link_request':
-      return reply.code(409).send({
-        error: 'Conflict',
-        reason: r.reason,
-        message: 'This conversation has no link request waiting for a decision',
-      });
+      return new AppError('conflict', msg('handoff.no_link_request'), why);
     case 'number_registered':
-      return reply.code(409).send({
-        error: 'Conflict',
-        reason: r.reason,
-        message:
-          'Someone has since been registered on this number: it belongs to them, and cannot be linked to another participant',
-      });
+      return new AppError('conflict', msg('handoff.number_registered'), why);
     case 'no_template':
-      return reply.code(409).send({
-        error: 'Conflict',
-        reason: r.reason,
-        message: `No re-engagement template can go: ${r.detail}`,
-      });
+      return new AppError(
+        'conflict',
+        msg('handoff.no_template', { why: r.detail, template: REENGAGE_TEMPLATE }),
+        why,
+      );
   }
 }
+
+const refusalReasons = z.enum([
+  'resolved',
+  'held',
+  'not_claimed',
+  'window_closed',
+  'no_template',
+  'no_link_request',
+  'number_registered',
+]);
+const notFound = errorResponse('No handoff with this id', { reason: z.literal('not_found') });
+/** The 409 of the agents' actions: `reason` says which refusal; some carry what the inbox shows with it. */
+const refused = errorResponse("The conversation's state refuses this action (reason)", {
+  reason: refusalReasons,
+  assignedTo: z.string().nullable().optional().describe('held: who holds it'),
+  windowClosedAt: z.string().nullable().optional().describe('window_closed: since when'),
+  reengage: z
+    .object({
+      template: z.string(),
+      language: z.enum(['id', 'en']),
+      method: z.literal('POST'),
+      url: z.string(),
+    })
+    .nullable()
+    .optional()
+    .describe('window_closed: the template that can reopen the window, and where to send it'),
+});
+const actionErrors = { 404: notFound, 409: refused };
 
 const agentOf = (request: FastifyRequest): Agent => {
   // roleGuard ran first: every request that reaches a handler has a key
@@ -154,11 +162,13 @@ export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (sc
         tags,
         summary: 'One conversation: participant, bills, payments, consent, messages',
         params: idParams,
+        errors: { 404: notFound },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const view = await desk.view(request.params.id);
-      return view ?? refuse(reply, request.params.id, { reason: 'not_found' });
+      if (!view) throw refusal(request.params.id, { reason: 'not_found' });
+      return view;
     },
   );
 
@@ -169,20 +179,30 @@ export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (sc
         tags,
         summary: 'Canned answers from the locale texts, in the participant language',
         params: idParams,
+        errors: { 404: notFound },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const canned = await desk.canned(request.params.id);
-      return canned ?? refuse(reply, request.params.id, { reason: 'not_found' });
+      if (!canned) throw refusal(request.params.id, { reason: 'not_found' });
+      return canned;
     },
   );
 
   app.post(
     '/api/handoffs/:id/claim',
-    { schema: { tags, summary: 'Take the conversation (409 if another holds it)', params: idParams } },
-    async (request, reply) => {
+    {
+      schema: {
+        tags,
+        summary: 'Take the conversation (409 if another holds it)',
+        params: idParams,
+        errors: actionErrors,
+      },
+    },
+    async (request) => {
       const r = await desk.claim(request.params.id, agentOf(request));
-      return r.ok ? r.handoff : refuse(reply, request.params.id, r);
+      if (!r.ok) throw refusal(request.params.id, r);
+      return r.handoff;
     },
   );
 
@@ -194,11 +214,12 @@ export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (sc
         summary: 'A free-form reply inside the 24-hour window (409 outside it)',
         params: idParams,
         body: replyBody,
+        errors: actionErrors,
       },
     },
     async (request, reply) => {
       const r = await desk.reply(request.params.id, agentOf(request), request.body.text);
-      if (!r.ok) return refuse(reply, request.params.id, r);
+      if (!r.ok) throw refusal(request.params.id, r);
       return reply
         .code(202)
         .send({ messageId: r.messageId, status: 'queued', windowClosesAt: r.windowClosesAt });
@@ -212,11 +233,12 @@ export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (sc
         tags,
         summary: 'Send the re-engagement template when the window has closed',
         params: idParams,
+        errors: actionErrors,
       },
     },
     async (request, reply) => {
       const r = await desk.reengage(request.params.id, agentOf(request));
-      if (!r.ok) return refuse(reply, request.params.id, r);
+      if (!r.ok) throw refusal(request.params.id, r);
       return reply.code(202).send({ messageId: r.messageId, status: 'queued', duplicate: r.duplicate });
     },
   );
@@ -232,13 +254,13 @@ export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (sc
               ? "Approve the conversation's link request: the sender may then see the participant's bills"
               : "Reject the conversation's link request",
           params: idParams,
+          errors: actionErrors,
         },
       },
-      async (request, reply) => {
+      async (request) => {
         const r = await desk.decideLink(request.params.id, agentOf(request), decision);
-        return r.ok
-          ? { linkRequest: r.linkRequest, notified: r.notified }
-          : refuse(reply, request.params.id, r);
+        if (!r.ok) throw refusal(request.params.id, r);
+        return { linkRequest: r.linkRequest, notified: r.notified };
       },
     );
   }
@@ -250,11 +272,13 @@ export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (sc
         tags,
         summary: 'Give the conversation back to the bot, which tells the participant',
         params: idParams,
+        errors: actionErrors,
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const r = await desk.resolve(request.params.id, agentOf(request));
-      return r.ok ? { ...r.handoff, notified: r.notified } : refuse(reply, request.params.id, r);
+      if (!r.ok) throw refusal(request.params.id, r);
+      return { ...r.handoff, notified: r.notified };
     },
   );
 };

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { AppError, errorResponse, msg } from '../errors/index.js';
 import type { Metrics } from '../metrics.js';
 
 export interface OpsOptions {
@@ -9,14 +11,27 @@ export interface OpsOptions {
 }
 
 export const opsRoutes: FastifyPluginAsync<OpsOptions> = async (app, opts) => {
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({
+  // no key: a load balancer and Prometheus ask these
+  const open = { tags: ['operations'], security: [] };
+  app.get('/healthz', { schema: { ...open, summary: 'Liveness' } }, async () => ({
     status: 'ok',
   }));
 
   app.get(
     '/readyz',
-    { schema: { tags: ['operations'], summary: 'Readiness: database and Redis reachable' } },
-    async (_request, reply) => {
+    {
+      schema: {
+        ...open,
+        summary: 'Readiness: database and Redis reachable',
+        errors: {
+          503: errorResponse('Not ready: checks names each server and what it answered', {
+            status: z.literal('not ready'),
+            checks: z.record(z.string(), z.string()),
+          }),
+        },
+      },
+    },
+    async () => {
       const results: Record<string, string> = {};
       await Promise.all(
         Object.entries(opts.checks).map(async ([name, check]) => {
@@ -31,17 +46,15 @@ export const opsRoutes: FastifyPluginAsync<OpsOptions> = async (app, opts) => {
           }
         }),
       );
-      const ready = Object.values(results).every((r) => r === 'ok');
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
+      if (Object.values(results).every((r) => r === 'ok')) return { status: 'ready', checks: results };
+      throw new AppError('unavailable', msg('server.not_ready'), {
+        details: { status: 'not ready', checks: results },
+      });
     },
   );
 
-  app.get(
-    '/metrics',
-    { schema: { tags: ['operations'], summary: 'Prometheus metrics' } },
-    async (_request, reply) => {
-      await opts.queueDepth?.().catch(() => undefined);
-      return reply.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
-    },
-  );
+  app.get('/metrics', { schema: { ...open, summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    await opts.queueDepth?.().catch(() => undefined);
+    return reply.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
+  });
 };

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CsvError, parse } from 'csv-parse';
+import { AppError, msg } from '../errors/index.js';
 
 /** A CSV body as read: the header as written (BOM removed) and the data rows, each as its cells. */
 export class CsvTable {
@@ -11,15 +12,8 @@ export class CsvTable {
   ) {}
 }
 
-export class CsvBodyError extends Error {
-  constructor(
-    message: string,
-    readonly statusCode: number,
-  ) {
-    super(message);
-    this.name = 'CsvBodyError';
-  }
-}
+/** A CSV body that cannot be read: too large, too many rows, broken, or empty. */
+export class CsvBodyError extends AppError {}
 
 // Spreadsheets in an Indonesian locale export with ';' (the comma is the decimal separator there), so the
 // delimiter is read off the header line, which holds only column names and no quoted text.
@@ -31,15 +25,14 @@ function sniffDelimiter(headerLine: string): string {
   return best;
 }
 
+const tooManyRows = (max: number) =>
+  new CsvBodyError('payload_too_large', msg('import.too_many_rows', { max }));
+
 // One record this long means the delimiter or a quote went wrong; stopping there keeps memory bounded.
 const MAX_RECORD_BYTES = 64 * 1024;
 // The parser gets the body this much at a time, with a turn of the event loop in between: a body that
 // came in one piece (or fast) is otherwise parsed in one go, holding /healthz and the webhooks.
 const SLICE_BYTES = 64 * 1024;
-
-/** What an officer reads when a file has more rows than one request may carry. */
-export const tooManyRows = (maxRows: number): string =>
-  `at most ${maxRows.toLocaleString('en')} rows a request: split the file and send the parts one after another`;
 
 /**
  * Reads a CSV request body as it streams in, so a large import is never held twice in memory.
@@ -58,7 +51,8 @@ export async function readCsv(
     if (r.done) return null;
     const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
     total += chunk.length;
-    if (total > maxBytes) throw new CsvBodyError(`body larger than ${maxBytes} bytes`, 413);
+    if (total > maxBytes)
+      throw new CsvBodyError('payload_too_large', msg('csv.too_large', { max: maxBytes }));
     return chunk;
   };
 
@@ -115,17 +109,17 @@ export async function readCsv(
       },
     );
   } catch (error) {
-    if (overLimit) throw new CsvBodyError(tooManyRows(maxRows), 413);
+    if (overLimit) throw tooManyRows(maxRows);
     // csv-parse messages quote the offending field, which may be a name or a phone number.
     if (error instanceof CsvError) {
       const line = typeof error.lines === 'number' ? error.lines : undefined;
-      throw new CsvBodyError(`CSV could not be read (${error.code}${line ? ` at line ${line}` : ''})`, 400);
+      throw new CsvBodyError('bad_request', msg('csv.unreadable', { code: error.code, line: line ?? null }));
     }
     throw error;
   }
 
-  if (overLimit) throw new CsvBodyError(tooManyRows(maxRows), 413);
+  if (overLimit) throw tooManyRows(maxRows);
   const [header, ...rows] = records;
-  if (!header) throw new CsvBodyError('CSV is empty: a header row naming the columns is required', 400);
+  if (!header) throw new CsvBodyError('bad_request', msg('csv.empty'));
   return new CsvTable(header, rows);
 }

@@ -1,9 +1,9 @@
-import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { CsvBodyError, CsvTable, readCsv, tooManyRows } from './csv.js';
+import { AppError, errorResponse, msg } from '../errors/index.js';
+import { CsvTable, readCsv } from './csv.js';
 import { getMessageHistory } from './history.js';
 import { importBills, importParticipants, importPayments } from './import.js';
 import { findParticipantByKpj } from './queries.js';
@@ -32,25 +32,6 @@ const BILL_COLUMNS = ['kpj', 'period', 'amount', 'dueDate', 'paymentCode'];
 const PAYMENT_COLUMNS = ['reference', 'kpj', 'period', 'amount', 'paidAt', 'channel'];
 const OPTIONAL_COLUMNS = new Set(['language']);
 
-interface Issue {
-  path: string;
-  message: string;
-}
-
-/** A 4xx answer in the shape every route of this room uses. */
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly issues: Issue[] = [],
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-const issueSchema = z.object({ path: z.string(), message: z.string() });
-const errorSchema = z.object({ error: z.string(), message: z.string(), issues: z.array(issueSchema) });
 const rejectedSchema = z.array(
   z.object({ row: z.number().int(), kpj: z.string().optional(), errors: z.array(z.string()) }),
 );
@@ -108,18 +89,16 @@ function csvToEnvelope(key: string, columns: string[]) {
     if (!(table instanceof CsvTable)) {
       const list = (table as Record<string, unknown> | null)?.[key];
       if (Array.isArray(list) && list.length > IMPORT_MAX_ROWS) {
-        throw new HttpError(413, tooManyRows(IMPORT_MAX_ROWS));
+        throw new AppError('payload_too_large', msg('import.too_many_rows', { max: IMPORT_MAX_ROWS }));
       }
       return;
     }
     const header = table.header.map((h) => canonical.get(columnKey(h)) ?? h);
     const missing = columns.filter((c) => !OPTIONAL_COLUMNS.has(c) && !header.includes(c));
     if (missing.length > 0) {
-      throw new HttpError(
-        400,
-        `CSV header lacks ${missing.join(', ')}`,
-        missing.map((c) => ({ path: `header.${c}`, message: 'missing column' })),
-      );
+      throw new AppError('invalid_request', msg('csv.header_missing', { columns: missing }), {
+        issues: missing.map((c) => ({ path: `body.header.${c}`, message: msg('csv.missing_column') })),
+      });
     }
     const problems = new Map<number, string>();
     const rows = await mapInSlices(table.rows, (cells, index) => {
@@ -148,13 +127,6 @@ function importOptions(request: FastifyRequest) {
   return { actor: actorOf(request), source: rowProblems ? ('csv' as const) : ('json' as const), rowProblems };
 }
 
-function sendError(reply: FastifyReply, statusCode: number, message: string, issues: Issue[]) {
-  return reply.code(statusCode).send({ error: STATUS_CODES[statusCode] ?? 'Error', message, issues });
-}
-
-const pathOf = (context: string | undefined, instancePath: string): string =>
-  instancePath.replace(/^\//, '').replaceAll('/', '.') || context || 'body';
-
 export const participantRoutes: FastifyPluginAsync<ParticipantRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
@@ -164,24 +136,6 @@ export const participantRoutes: FastifyPluginAsync<ParticipantRoutesOptions> = a
     readCsv(payload, request.routeOptions.bodyLimit ?? IMPORT_BODY_LIMIT, IMPORT_MAX_ROWS),
   );
 
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const issues = error.validation.map((v) => ({
-        path: pathOf(error.validationContext, v.instancePath),
-        message: v.message ?? 'invalid',
-      }));
-      const first = issues[0]!;
-      return sendError(reply, 400, `${first.path}: ${first.message}`, issues);
-    }
-    if (error instanceof HttpError) return sendError(reply, error.statusCode, error.message, error.issues);
-    if (error instanceof CsvBodyError) return sendError(reply, error.statusCode, error.message, []);
-    const status = error.statusCode ?? 500;
-    // Fastify's own client errors (malformed JSON, body too large, unsupported media type).
-    if (status >= 400 && status < 500) return sendError(reply, status, error.message, []);
-    // Anything else belongs to the enclosing scope's handler (logging, 500 shape).
-    throw error;
-  });
-
   app.post(
     '/api/participants',
     {
@@ -189,7 +143,7 @@ export const participantRoutes: FastifyPluginAsync<ParticipantRoutesOptions> = a
       preValidation: csvToEnvelope('participants', PARTICIPANT_COLUMNS),
       schema: {
         body: envelope('participants'),
-        response: { 200: upsertResultSchema, 400: errorSchema },
+        response: { 200: upsertResultSchema },
       },
     },
     async (request) =>
@@ -204,7 +158,7 @@ export const participantRoutes: FastifyPluginAsync<ParticipantRoutesOptions> = a
     {
       bodyLimit: IMPORT_BODY_LIMIT,
       preValidation: csvToEnvelope('bills', BILL_COLUMNS),
-      schema: { body: envelope('bills'), response: { 200: upsertResultSchema, 400: errorSchema } },
+      schema: { body: envelope('bills'), response: { 200: upsertResultSchema } },
     },
     async (request) => importBills(opts.db, request.body.bills, importOptions(request)),
   );
@@ -214,7 +168,7 @@ export const participantRoutes: FastifyPluginAsync<ParticipantRoutesOptions> = a
     {
       bodyLimit: IMPORT_BODY_LIMIT,
       preValidation: csvToEnvelope('payments', PAYMENT_COLUMNS),
-      schema: { body: envelope('payments'), response: { 200: paymentResultSchema, 400: errorSchema } },
+      schema: { body: envelope('payments'), response: { 200: paymentResultSchema } },
     },
     async (request) => importPayments(opts.db, request.body.payments, importOptions(request)),
   );
@@ -224,12 +178,13 @@ export const participantRoutes: FastifyPluginAsync<ParticipantRoutesOptions> = a
     {
       schema: {
         params: z.object({ kpj: z.string().regex(KPJ_PATTERN, 'must be 11 digits') }),
-        response: { 200: historySchema, 400: errorSchema, 404: errorSchema },
+        response: { 200: historySchema },
+        errors: { 404: errorResponse('No participant with this KPJ') },
       },
     },
     async (request) => {
       const participant = await findParticipantByKpj(opts.db, request.params.kpj);
-      if (!participant) throw new HttpError(404, 'no participant with this KPJ');
+      if (!participant) throw new AppError('not_found', msg('participant.not_found'));
       return getMessageHistory(opts.db, participant);
     },
   );

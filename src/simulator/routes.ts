@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Db, participants } from '../db/index.js';
+import { AppError, msg } from '../errors/index.js';
 import { findParticipantByWaId, getBalance, importPayments } from '../participants/index.js';
 import type { SimInput, Simulator } from './simulator.js';
 import { viewOf } from './view.js';
@@ -102,10 +103,9 @@ export const simulatorRoutes: FastifyPluginAsync<SimulatorRoutesOptions> = async
   app.post(
     '/simulator/api/chats/:waId/pay',
     { schema: { ...schema, params: waIdParams } },
-    async (request, reply) => {
+    async (request) => {
       const participant = await findParticipantByWaId(db, request.params.waId);
-      if (!participant)
-        return reply.code(404).send({ error: 'Not Found', message: 'no participant on this number' });
+      if (!participant) throw new AppError('not_found', msg('participant.not_on_number'));
       const balance = await getBalance(db, participant.id);
       const stamp = Date.now();
       const rows = balance.unpaid

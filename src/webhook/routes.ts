@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Db } from '../db/index.js';
+import { AppError, msg } from '../errors/index.js';
 import {
   createInboundRecorder,
   createStatusRecorder,
@@ -44,7 +45,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     if (q['hub.mode'] === 'subscribe' && q['hub.verify_token'] === opts.verifyToken && q['hub.challenge']) {
       return reply.code(200).type('text/plain').send(q['hub.challenge']);
     }
-    return reply.code(403).type('text/plain').send('Forbidden');
+    throw new AppError('forbidden', msg('webhook.verify_token'));
   });
 
   // concurrent webhooks share statements under load (group commit): one round trip for many messages,
@@ -56,41 +57,32 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     '/webhooks/whatsapp',
     {
       schema: { hide: true },
-      preValidation: async (request, reply) => {
+      preValidation: async (request) => {
         const raw = request.body;
-        if (!Buffer.isBuffer(raw)) {
-          return reply.code(400).send({ error: 'Bad Request', message: 'empty body' });
-        }
+        if (!Buffer.isBuffer(raw)) throw new AppError('bad_request', msg('webhook.empty'));
         const signature = request.headers['x-hub-signature-256'];
         if (!verifySignature(raw, typeof signature === 'string' ? signature : undefined, opts.appSecret)) {
           opts.metrics.webhookItems.inc({ kind: 'bad_signature' });
-          return reply
-            .code(401)
-            .send({ error: 'Unauthorized', message: 'bad or missing X-Hub-Signature-256' });
+          throw new AppError('bad_signature', msg('webhook.signature'));
         }
         let json: unknown;
         try {
           json = JSON.parse(raw.toString('utf8'));
         } catch {
-          return reply.code(400).send({ error: 'Bad Request', message: 'body is not JSON' });
+          throw new AppError('bad_request', msg('webhook.not_json'));
         }
         const parsed = parseWebhook(json);
-        if (!parsed.ok) return reply.code(400).send({ error: 'Bad Request', message: parsed.error });
+        if (!parsed.ok) throw new AppError('bad_request', msg('webhook.invalid', { detail: parsed.error }));
         request.webhook = parsed.webhook;
       },
       // statuses come batched for many recipients and are never throttled; only messages count
-      preHandler: async (request, reply) => {
+      preHandler: async (request) => {
         const over = await opts.senderLimit.count(request.webhook!.messages).catch((err: unknown) => {
           // a limit that cannot be counted lets the message in: recording it matters more
           request.log.warn({ err }, 'webhook sender limit not counted');
           return 0;
         });
-        if (over > 0) {
-          return reply
-            .code(429)
-            .header('retry-after', '60')
-            .send({ error: 'Too Many Requests', message: 'a sender is past its messages per minute' });
-        }
+        if (over > 0) throw new AppError('rate_limited', msg('webhook.sender_limit'), { retryAfter: 60 });
       },
     },
     async (request, reply) => {
@@ -136,7 +128,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
         stop({ outcome: 'error' });
         // 5xx makes the Cloud API deliver again; recording is idempotent, so that is safe.
         request.log.error({ err }, 'failed to record webhook');
-        return reply.code(503).send({ error: 'Service Unavailable', message: 'could not record, retry' });
+        throw new AppError('unavailable', msg('webhook.not_recorded'), { cause: err });
       }
     },
   );

@@ -172,5 +172,20 @@ describe.runIf(haveChromium)('e2e: the demo in a browser', () => {
       })
       .not.toBe('0');
     await screenshot(page, 'dashboard.png');
+
+    // the server's refusal reads in the page's language: a template the registry lacks (the page offers none)
+    await page.route('**/api/campaigns', (route) =>
+      route.continue({
+        postData: JSON.stringify({
+          ...route.request().postDataJSON(),
+          template: { name: 'tidak_ada', language: 'id' },
+        }),
+      }),
+    );
+    await page.fill('#new-name', 'Template hilang');
+    await page.click('#new-start');
+    await expect
+      .poll(() => page.locator('#new-notice').textContent())
+      .toBe('Gagal: Template "tidak_ada" tidak ada di registri template');
   }, 45_000);
 });

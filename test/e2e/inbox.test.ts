@@ -5,6 +5,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../src/conversations/index.js';
 import {
+  BUDI,
   type HandoffHarness,
   type Sent,
   SITI,
@@ -202,5 +203,29 @@ describe.runIf(haveChromium && hasServers)('e2e: an agent answers in the inbox p
       h.sent.filter((b) => b.to === asker).map((b) => b.text?.body ?? b.interactive?.body.text),
     ).toContain(t('id', 'link.approved'));
     await phone.close();
+  });
+
+  it("shows the server's refusal in the page's language", async () => {
+    await h.write(BUDI, 'AGEN');
+    const desk = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await desk.goto(`${base}/inbox`);
+    await desk.fill('#key', h.keys.bayu);
+    await desk.click('#signin-button');
+    await desk.locator('#queue-list li', { hasText: 'Budi Santoso' }).click();
+    await desk.waitForSelector('#claim:not([hidden])');
+    // Ani takes the conversation between Bayu's click and the server: the server refuses Bayu
+    const asked: string[] = [];
+    await desk.route('**/api/handoffs/*/claim', async (route) => {
+      asked.push(route.request().headers()['accept-language'] ?? '');
+      const url = new URL(route.request().url());
+      await h.t.app.inject({ method: 'POST', url: url.pathname, headers: h.as('ani') });
+      await route.continue();
+    });
+    await desk.click('#claim');
+    await expect
+      .poll(() => desk.locator('#notice').textContent())
+      .toBe('Gagal: agent-ani sedang menangani percakapan ini');
+    expect(asked).toEqual(['id']);
+    await desk.close();
   });
 });

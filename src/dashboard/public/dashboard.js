@@ -32,6 +32,8 @@
       method,
       headers: {
         authorization: `Bearer ${state.key}`,
+        // the page is in Indonesian, and so are the server's refusals it shows (`Gagal: {message}`)
+        'accept-language': 'id',
         ...(body ? { 'content-type': 'application/json' } : {}),
       },
       ...(body ? { body: JSON.stringify(body) } : {}),

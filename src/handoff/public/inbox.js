@@ -51,6 +51,8 @@
       method,
       headers: {
         authorization: `Bearer ${state.key}`,
+        // the server's refusals come in the page's language: `Gagal: {message}` reads as one sentence
+        'accept-language': state.lang,
         ...(body ? { 'content-type': 'application/json' } : {}),
       },
       ...(body ? { body: JSON.stringify(body) } : {}),

@@ -19,7 +19,8 @@
   async function api(method, path, body) {
     const res = await fetch(path, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      // the page is in Indonesian, and so are the server's refusals it shows
+      headers: { 'accept-language': 'id', ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const data = res.headers.get('content-type')?.includes('json') ? await res.json() : null;

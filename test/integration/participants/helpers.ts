@@ -1,11 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Db } from '../../../src/db/index.js';
+import { errorHandling } from '../../../src/errors/index.js';
 import { participantRoutes } from '../../../src/participants/index.js';
 
 export const DATA_KEY = 'a-data-key-for-participant-tests-0123456789';
 
-/** Just this room's routes, as the lead mounts them: zod compilers, no auth. */
+/** Just this room's routes, as the lead mounts them: zod compilers, the service's error handling, no auth. */
 export async function buildParticipantsApp(
   db: Db,
   opts: { requestProps?: Record<string, unknown> } = {},
@@ -13,6 +14,7 @@ export async function buildParticipantsApp(
   const app = Fastify();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  await app.register(errorHandling);
   const props = opts.requestProps;
   // Stands in for the auth scope, which leaves the key's holder on the request.
   if (props) {

@@ -137,7 +137,7 @@ describe.skipIf(!hasServers)('bills, payments and balances on PostgreSQL', () =>
     it('answers 400 for a body that is not the envelope', async () => {
       const res = await app.inject({ method: 'POST', url: '/api/bills', payload: { bills: 'none' } });
       expect(res.statusCode).toBe(400);
-      expect(res.json().issues[0].path).toBe('bills');
+      expect(res.json().issues[0].path).toBe('body.bills');
     });
   });
 

@@ -233,9 +233,9 @@ describe.skipIf(!hasServers)('participants API on PostgreSQL', () => {
         error: 'Bad Request',
         message: 'CSV header lacks name, birthDate, category',
         issues: [
-          { path: 'header.name', message: 'missing column' },
-          { path: 'header.birthDate', message: 'missing column' },
-          { path: 'header.category', message: 'missing column' },
+          { path: 'body.header.name', message: 'missing column' },
+          { path: 'body.header.birthDate', message: 'missing column' },
+          { path: 'body.header.category', message: 'missing column' },
         ],
       });
     });
@@ -253,10 +253,10 @@ describe.skipIf(!hasServers)('participants API on PostgreSQL', () => {
 
   describe('request shape', () => {
     it.each([
-      [{ participants: 5 }, 'participants'],
-      [{ participants: { kpj: '1' } }, 'participants'],
-      [{}, 'participants'],
-      [{ rows: [] }, 'participants'],
+      [{ participants: 5 }, 'body.participants'],
+      [{ participants: { kpj: '1' } }, 'body.participants'],
+      [{}, 'body.participants'],
+      [{ rows: [] }, 'body.participants'],
       [[participant('30000000001')], 'body'],
     ])('answers 400 naming the path for %j', async (body, path) => {
       const res = await postJson(body);
@@ -455,8 +455,8 @@ describe.skipIf(!hasServers)('participants API on PostgreSQL', () => {
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toEqual({
         error: 'Bad Request',
-        message: 'kpj: must be 11 digits',
-        issues: [{ path: 'kpj', message: 'must be 11 digits' }],
+        message: 'params.kpj: must be 11 digits',
+        issues: [{ path: 'params.kpj', message: 'must be 11 digits' }],
       });
     });
   });
