@@ -15,6 +15,7 @@ import {
 } from '../../flows/index.js';
 import type { Config } from '../config.js';
 import { auditLog, consents, contacts, type Db, handoffs, messages, participants } from '../db/index.js';
+import type { Translator } from '../i18n/index.js';
 import type { Outbound } from '../outbound/index.js';
 import {
   checkBirthDate,
@@ -26,7 +27,6 @@ import {
   type Participant,
 } from '../participants/index.js';
 import { maskPhone } from '../whatsapp/index.js';
-import type { Translator } from './i18n.js';
 import { LINK_NOTICE_KEY, requestLink } from './link-request.js';
 import { isOfficeOpen, nextOfficeOpening } from './office-hours.js';
 import { renderEffect } from './render.js';

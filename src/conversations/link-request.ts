@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { renderLinkRequestNotice } from '../../templates/index.js';
 import { contacts, type Db } from '../db/index.js';
+import type { Translator } from '../i18n/index.js';
 import type { Outbound } from '../outbound/index.js';
 import { createLinkRequest, maskKpj, type Participant, recordLinkNotice } from '../participants/index.js';
 import { isWindowOpen, maskPhone, textMessage } from '../whatsapp/index.js';
-import type { Translator } from './i18n.js';
 
 export const LINK_NOTICE_KEY = 'link.notice_registered';
 

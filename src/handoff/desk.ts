@@ -3,7 +3,6 @@ import { and, asc, desc, eq, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import { type Language, PAY_CHANNELS } from '../../flows/index.js';
 import { findTemplate, renderTemplate, templateLanguageFor } from '../../templates/index.js';
 import type { Config } from '../config.js';
-import type { Translator } from '../conversations/index.js';
 import {
   auditLog,
   consents,
@@ -15,6 +14,7 @@ import {
   payments,
 } from '../db/index.js';
 import type { NoTemplateWhy } from '../errors/index.js';
+import type { Translator } from '../i18n/index.js';
 import type { Outbound } from '../outbound/index.js';
 import {
   closeLinkRequests,
