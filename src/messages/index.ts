@@ -1,3 +1,6 @@
+// The messages room: the record of both directions, and of who writes to us (contacts).
+export { type Contact, findContact, setContactLanguage } from './contacts.repository.js';
+export { conversationHistory, hasMessageWithDedupeKey, type Message } from './messages.repository.js';
 export {
   callbackDataFor,
   createInboundRecorder,
