@@ -1,6 +1,13 @@
 // The messages room: the record of both directions, and of who writes to us (contacts).
 export { type Contact, findContact, setContactLanguage } from './contacts.repository.js';
-export { conversationHistory, hasMessageWithDedupeKey, type Message } from './messages.repository.js';
+export {
+  conversationHistory,
+  hasMessageWithDedupeKey,
+  type Message,
+  markHandled,
+  sendersWaiting,
+  waitingInbound,
+} from './messages.repository.js';
 export {
   callbackDataFor,
   createInboundRecorder,

@@ -1,4 +1,4 @@
-import { desc, eq, getTableName, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableName, isNull, sql } from 'drizzle-orm';
 import {
   col,
   cols,
@@ -142,6 +142,30 @@ export async function hasMessageWithDedupeKey(db: Queryable, dedupeKey: string):
     .from(messages)
     .where(eq(messages.dedupeKey, dedupeKey));
   return found !== undefined;
+}
+
+/** A sender's inbound messages not yet handled by the conversation engine, in the order they were sent. */
+export async function waitingInbound(db: Queryable, contactKey: string, limit: number): Promise<Message[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.contactKey, contactKey), eq(messages.direction, 'in'), isNull(messages.handledAt)))
+    .orderBy(asc(messages.occurredAt), asc(messages.id))
+    .limit(limit);
+}
+
+/** The conversation engine is done with this inbound message. */
+export async function markHandled(db: Queryable, id: number): Promise<void> {
+  await db.update(messages).set({ handledAt: sql`now()` }).where(eq(messages.id, id));
+}
+
+/** Senders with inbound messages the conversation engine has not handled (left by a crash or restart). */
+export async function sendersWaiting(db: Queryable): Promise<string[]> {
+  const waiting = await db
+    .selectDistinct({ contactKey: messages.contactKey })
+    .from(messages)
+    .where(and(eq(messages.direction, 'in'), isNull(messages.handledAt)));
+  return waiting.map((w) => w.contactKey);
 }
 
 // The status statement is written once, as text with no parameters but the list: table and column names
