@@ -18,6 +18,7 @@ import type { Outbound } from '../outbound/index.js';
 import { holdersKey } from '../participants/index.js';
 import { maskPhone } from '../whatsapp/index.js';
 import { type HandlerDeps, LINK_NOTICE_KEY, perform, type Scene, say } from './handlers/index.js';
+import { IDLE_MS, isIdle } from './idle.js';
 import { createRetries, type RetryPolicy } from './retry.js';
 import { factsOf, loadSender, type Sender } from './sender.js';
 import { CorruptStateError, type StateStore } from './state-store.js';
@@ -37,6 +38,8 @@ export interface EngineDeps {
    * handled a second against 68 with 4, on 2 cores) no longer slows the acknowledgements.
    */
   concurrency?: number;
+  /** a flow waiting this long for an answer lapses before the next message (idle.ts; default an hour) */
+  idleMs?: number;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** how a sender whose handling failed is tried again (retry.ts) */
   retry?: Partial<RetryPolicy>;
@@ -57,6 +60,7 @@ export interface ConversationEngine {
 /** Locale keys the engine speaks itself, outside any flow. */
 export const ENGINE_KEYS = {
   restarted: 'engine.restarted',
+  timedOut: 'engine.timed_out',
   linkNotice: LINK_NOTICE_KEY,
 } as const;
 
@@ -66,6 +70,8 @@ interface Resumable {
   snapshot: unknown;
   /** the stored state could not be resumed: the sender restarts at the menu with an apology */
   restarted: boolean;
+  /** when the message the active flow last answered was sent (absent: stored before it was kept) */
+  messageAt: string | undefined;
 }
 
 // Message types that say nothing to answer (a reaction to our reminder, a number change notice).
@@ -80,6 +86,7 @@ const WAITING_PAGE = 20;
 export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   const { db, store } = deps;
   const now = deps.now ?? (() => new Date());
+  const idleMs = deps.idleMs ?? IDLE_MS;
   const senderDeps = { db, config: deps.config, now };
   const factsNow = (sender: Sender) => factsOf(senderDeps, sender);
   const handlerDeps: HandlerDeps = {
@@ -133,6 +140,7 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
         version: FLOWS[current].version,
         snapshot: step.snapshot,
         holders: holdersKey(scene.sender.holders),
+        messageAt: scene.message.occurredAt.toISOString(),
       });
       return;
     }
@@ -141,7 +149,7 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   }
 
   async function resumable(sender: Sender): Promise<Resumable> {
-    const none: Resumable = { active: null, snapshot: null, restarted: false };
+    const none: Resumable = { active: null, snapshot: null, restarted: false, messageAt: undefined };
     try {
       const stored = await store.get(sender.contact.contactKey);
       // A conversation held with the number's former holders is theirs: the new ones start afresh. (One
@@ -150,7 +158,12 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
       if (!stored || !theirs) return none;
       const known = FLOWS[stored.machineId as FlowId];
       if (known?.version !== stored.version) return { ...none, restarted: true };
-      return { active: stored.machineId as FlowId, snapshot: stored.snapshot, restarted: false };
+      return {
+        active: stored.machineId as FlowId,
+        snapshot: stored.snapshot,
+        restarted: false,
+        messageAt: stored.messageAt,
+      };
     } catch (err) {
       if (!(err instanceof CorruptStateError)) throw err;
       return { ...none, restarted: true };
@@ -161,6 +174,21 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   async function restartAtMenu(scene: Scene, facts: Facts): Promise<void> {
     await say({ type: 'say', params: { key: ENGINE_KEYS.restarted } }, scene, handlerDeps);
     await run('menu', startFlow('menu', { facts, via: 'flow:restart' }), scene);
+  }
+
+  /**
+   * The flow waited longer than idleMs for an answer and has heard TIMEOUT (`ended`: it ends as it
+   * decides); the message then goes where it would with no flow waiting. The sender is told the earlier
+   * conversation ended when their message no longer goes to the flow that waited, so that a question from
+   * hours ago is not answered by chance.
+   */
+  async function lapse(active: FlowId, ended: Step, message: RoutedMessage, scene: Scene, facts: Facts) {
+    await run(active, ended, scene);
+    const fresh = route({ message, active: null, facts });
+    if (fresh.flow !== active) {
+      await say({ type: 'say', params: { key: ENGINE_KEYS.timedOut } }, scene, handlerDeps);
+    }
+    await run(fresh.flow, startFlow(fresh.flow, startInput(fresh.event, facts)), scene);
   }
 
   async function handleMessage(row: Message): Promise<void> {
@@ -188,19 +216,25 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
       return;
     }
 
-    const { snapshot } = stored;
+    const { active, snapshot } = stored;
+    // the message would answer a flow that has waited too long: that flow hears TIMEOUT instead
+    const lapsed =
+      active !== null && !decision.restart && isIdle(stored.messageAt, row.occurredAt, idleMs)
+        ? active
+        : null;
     let step: Step;
     try {
-      step =
-        decision.restart || !snapshot
-          ? startFlow(decision.flow, startInput(decision.event, facts))
-          : continueFlow(decision.flow, snapshot, decision.event);
+      if (lapsed) step = continueFlow(lapsed, snapshot, { type: 'TIMEOUT', facts });
+      else if (decision.restart || !snapshot)
+        step = startFlow(decision.flow, startInput(decision.event, facts));
+      else step = continueFlow(decision.flow, snapshot, decision.event);
     } catch (err) {
       deps.log?.warn({ err, flow: decision.flow }, 'stored snapshot did not resume; restarted at the menu');
       await restartAtMenu(scene, facts);
       return;
     }
-    await run(decision.flow, step, scene);
+    if (lapsed) await lapse(lapsed, step, message, scene, facts);
+    else await run(decision.flow, step, scene);
   }
 
   async function drain(contactKey: string): Promise<void> {

@@ -10,6 +10,7 @@ export {
   type EngineDeps,
 } from './engine.js';
 export { LINK_NOTICE_KEY, LINK_REQUEST_REASON } from './handlers/index.js';
+export { IDLE_MS } from './idle.js';
 export { isOfficeOpen, nextOfficeOpening } from './office-hours.js';
 export {
   CorruptStateError,
