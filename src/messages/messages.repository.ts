@@ -10,7 +10,7 @@ import {
   queryRows,
   type Tx,
 } from '../db/index.js';
-import { rankText } from './status.js';
+import { rank, rankText, type StatusFact } from './status.js';
 
 // Every statement on `messages`, `message_statuses` and `contacts` that recording and reading the history
 // needs: the messages room owns their writes (the sender's queue rows excepted, see outbound/). Statements
@@ -166,6 +166,62 @@ export async function sendersWaiting(db: Queryable): Promise<string[]> {
     .from(messages)
     .where(and(eq(messages.direction, 'in'), isNull(messages.handledAt)));
   return waiting.map((w) => w.contactKey);
+}
+
+/**
+ * Applies one status to one message row, monotonically and idempotently: the status history gains the
+ * status once, the current status only moves forward, and each first time (sent_at, read_at, …) is kept.
+ */
+export async function applyStatus(db: Db | Tx, messageId: number, fact: StatusFact): Promise<boolean> {
+  const status = fact.status === 'played' ? 'read' : fact.status;
+  const at = fact.occurredAt;
+  const firstAt = (name: string, column: unknown) =>
+    sql`case when ${status} = ${name} then coalesce(${column}, ${at.toISOString()}::timestamptz) else ${column} end`;
+  const updated = await db
+    .update(messages)
+    .set({
+      status: sql`case when ${rank(status)} > ${rank(messages.status)} then ${status} else ${messages.status} end`,
+      statusHistory: sql`${messages.statusHistory} || jsonb_build_array(jsonb_build_object('status', ${status}::text, 'at', ${at.toISOString()}::text))`,
+      sentAt: firstAt('sent', messages.sentAt),
+      deliveredAt: firstAt('delivered', messages.deliveredAt),
+      readAt: firstAt('read', messages.readAt),
+      failedAt: firstAt('failed', messages.failedAt),
+      errorCode: fact.errorCode != null ? fact.errorCode : sql`${messages.errorCode}`,
+      errorTitle: fact.errorTitle != null ? fact.errorTitle : sql`${messages.errorTitle}`,
+      pricingCategory: fact.pricingCategory ?? sql`${messages.pricingCategory}`,
+      pricingType: fact.pricingType ?? sql`${messages.pricingType}`,
+    })
+    .where(
+      and(
+        eq(messages.id, messageId),
+        sql`not (${messages.statusHistory} @> jsonb_build_array(jsonb_build_object('status', ${status}::text)))`,
+      ),
+    )
+    .returning({ id: messages.id });
+  return updated.length > 0;
+}
+
+/**
+ * Applies the statuses that arrived before the sender stored this message's wamid (the webhook can beat
+ * the Cloud API's answer to us).
+ */
+export async function reconcileStatuses(db: Db | Tx, messageId: number, wamid: string): Promise<void> {
+  const early = await db
+    .select()
+    .from(messageStatuses)
+    .where(eq(messageStatuses.wamid, wamid))
+    .orderBy(messageStatuses.id);
+  for (const s of early) {
+    await applyStatus(db, messageId, {
+      wamid,
+      status: s.status,
+      occurredAt: s.occurredAt,
+      errorCode: s.errorCode,
+      errorTitle: s.errorTitle,
+      pricingCategory: s.pricingCategory,
+      pricingType: s.pricingType,
+    });
+  }
 }
 
 // The status statement is written once, as text with no parameters but the list: table and column names
