@@ -100,7 +100,10 @@ export type FlowEvent =
       attemptsLeft: number;
       facts: Facts;
     }
-  /** a conversation waited too long for an answer (a delayed job sends this) */
+  /**
+   * the flow waited too long for an answer: the engine gives it this first when the next message was sent
+   * an hour or more after the one the flow last answered (src/conversations/idle.ts)
+   */
   | { type: 'TIMEOUT'; facts: Facts };
 
 /** A message to the participant, rendered by the engine from locale keys in the participant's language. */

@@ -7,10 +7,10 @@ import {
   createConversationEngine,
   createMemoryStateStore,
   createRedisStateStore,
-  createTranslator,
 } from './conversations/index.js';
 import { type Database, openDatabase } from './db/index.js';
 import { createDesk, createHandoffJobs } from './handoff/index.js';
+import { createTranslator } from './i18n/index.js';
 import { loggerOptions } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutbound, type Outbound } from './outbound/index.js';

@@ -1,4 +1,4 @@
-import { formatPeriod } from '../src/conversations/format.js';
+import { formatPeriod } from '../src/i18n/index.js';
 import type { TemplateBill, TemplateContext, TemplateLanguage } from './types.js';
 
 // Shared ways of writing bill facts into parameters. A template parameter is one line of at most a few

@@ -1,5 +1,5 @@
 import { CHOICE } from '../flows/types.js';
-import { formatPeriod, formatRupiah } from '../src/conversations/format.js';
+import { formatPeriod, formatRupiah } from '../src/i18n/index.js';
 import { oneLine, overdueBills, totalOutstanding } from './fill.js';
 import type { TemplateDefinition } from './types.js';
 

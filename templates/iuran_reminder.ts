@@ -1,5 +1,5 @@
 import { CHOICE } from '../flows/types.js';
-import { formatDate, formatRupiah } from '../src/conversations/format.js';
+import { formatDate, formatRupiah } from '../src/i18n/index.js';
 import { describePeriods, oneLine, totalOutstanding } from './fill.js';
 import type { TemplateDefinition } from './types.js';
 

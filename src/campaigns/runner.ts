@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { type Campaign, campaignStatusCursor, campaigns, type Db } from '../db/index.js';
 import type { Metrics } from '../metrics.js';
 import type { GuardedMessage, Outbound, OutboundRequest, SendDecision } from '../outbound/index.js';
+import { markWhatsappUnreachable } from '../participants/index.js';
 import { type Audience, insertDuePage, insertRecipientPage } from './audience.js';
 import { holdFor, localDate, type SendingHours } from './hours.js';
 import {
@@ -274,8 +275,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): CampaignRunner {
   async function react(db: Queryable, f: Settled): Promise<void> {
     const code = f.error_code === null ? null : Number(f.error_code);
     if (code === UNREACHABLE_CODE) {
-      await db.execute(sql`update participants set whatsapp_unreachable_at = coalesce(whatsapp_unreachable_at, now())
-        where id = ${f.participant_id}`);
+      await markWhatsappUnreachable(db, f.participant_id);
       return;
     }
     if (code === NEXT_DAY_CODE) {

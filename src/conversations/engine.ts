@@ -1,36 +1,26 @@
-import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import {
   continueFlow,
-  type Effect,
   type Facts,
   FLOWS,
   type FlowEvent,
   type FlowId,
-  type Language,
   type InboundMessage as RoutedMessage,
   route,
-  type Say,
   type Step,
   startFlow,
 } from '../../flows/index.js';
 import type { Config } from '../config.js';
-import { auditLog, consents, contacts, type Db, handoffs, messages, participants } from '../db/index.js';
+import type { Db } from '../db/index.js';
+import { findOpenHandoff, noteParticipantMessage } from '../handoff/index.js';
+import type { Translator } from '../i18n/index.js';
+import { type Message, markHandled, sendersWaiting, waitingInbound } from '../messages/index.js';
 import type { Outbound } from '../outbound/index.js';
-import {
-  checkBirthDate,
-  confirmedHolder,
-  getBalance,
-  holdersKey,
-  holdersOf,
-  loadVerification,
-  type Participant,
-} from '../participants/index.js';
+import { holdersKey } from '../participants/index.js';
 import { maskPhone } from '../whatsapp/index.js';
-import type { Translator } from './i18n.js';
-import { LINK_NOTICE_KEY, requestLink } from './link-request.js';
-import { isOfficeOpen, nextOfficeOpening } from './office-hours.js';
-import { renderEffect } from './render.js';
+import { type HandlerDeps, LINK_NOTICE_KEY, perform, type Scene, say } from './handlers/index.js';
+import { IDLE_MS, isIdle } from './idle.js';
 import { createRetries, type RetryPolicy } from './retry.js';
+import { factsOf, loadSender, type Sender } from './sender.js';
 import { CorruptStateError, type StateStore } from './state-store.js';
 
 export interface EngineDeps {
@@ -48,6 +38,8 @@ export interface EngineDeps {
    * handled a second against 68 with 4, on 2 cores) no longer slows the acknowledgements.
    */
   concurrency?: number;
+  /** a flow waiting this long for an answer lapses before the next message (idle.ts; default an hour) */
+  idleMs?: number;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** how a sender whose handling failed is tried again (retry.ts) */
   retry?: Partial<RetryPolicy>;
@@ -65,28 +57,22 @@ export interface ConversationEngine {
   stop(): void;
 }
 
-type Row = typeof messages.$inferSelect;
-type Contact = typeof contacts.$inferSelect;
-
-/** Everything the engine knows about one sender while it handles one message. */
-interface Sender {
-  contact: Contact;
-  /** everyone the sender's number belongs to now: registered on it, or linked to it by an officer */
-  holders: Participant[];
-  /** the participant this sender speaks for: the one whose birth date it confirmed, else the first holder */
-  participant: Participant | null;
-  verified: boolean;
-  /** the participant whose KPJ and birth date the sender just typed to ask for a link */
-  linkCandidate: Participant | null;
-  language: Language;
-  to: string;
-}
-
-/** The inbox reason of a conversation where an officer decides a link request. */
-export const LINK_REQUEST_REASON = 'link_request';
-
 /** Locale keys the engine speaks itself, outside any flow. */
-export const ENGINE_KEYS = { restarted: 'engine.restarted', linkNotice: LINK_NOTICE_KEY } as const;
+export const ENGINE_KEYS = {
+  restarted: 'engine.restarted',
+  timedOut: 'engine.timed_out',
+  linkNotice: LINK_NOTICE_KEY,
+} as const;
+
+/** What the state store held for a sender, as the engine can use it. */
+interface Resumable {
+  active: FlowId | null;
+  snapshot: unknown;
+  /** the stored state could not be resumed: the sender restarts at the menu with an apology */
+  restarted: boolean;
+  /** when the message the active flow last answered was sent (absent: stored before it was kept) */
+  messageAt: string | undefined;
+}
 
 // Message types that say nothing to answer (a reaction to our reminder, a number change notice).
 const SILENT_TYPES = new Set(['reaction', 'system', 'ephemeral', 'request_welcome']);
@@ -94,230 +80,42 @@ const SILENT_TYPES = new Set(['reaction', 'system', 'ephemeral', 'request_welcom
 const FLOWS_DURING_HANDOFF: readonly FlowId[] = ['consent'];
 // A query effect answered by an event can ask again; a flow that loops forever must not hang the engine.
 const MAX_STEPS = 10;
+// The handful of a sender's waiting messages read at a time.
+const WAITING_PAGE = 20;
 
 export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   const { db, store } = deps;
   const now = deps.now ?? (() => new Date());
+  const idleMs = deps.idleMs ?? IDLE_MS;
+  const senderDeps = { db, config: deps.config, now };
+  const factsNow = (sender: Sender) => factsOf(senderDeps, sender);
+  const handlerDeps: HandlerDeps = {
+    db,
+    outbound: deps.outbound,
+    t: deps.t,
+    dataKey: deps.dataKey,
+    config: deps.config,
+    now,
+    facts: factsNow,
+    ...(deps.log ? { log: deps.log } : {}),
+  };
 
-  async function loadSender(contactKey: string): Promise<Sender | null> {
-    const [contact] = await db.select().from(contacts).where(eq(contacts.contactKey, contactKey));
-    if (!contact) return null;
-    // the number's holders now, not whoever held it when the confirmation was made
-    const holders = await holdersOf(db, contact);
-    const confirmed = confirmedHolder(await loadVerification(db, contactKey), holders, now());
-    const participant = confirmed ?? holders[0] ?? null;
-    return {
-      contact,
-      holders,
-      participant,
-      verified: confirmed !== null,
-      linkCandidate: null,
-      language: participant?.language ?? contact.language ?? 'id',
-      to: contact.waId ?? contact.userId ?? contactKey,
-    };
-  }
-
-  async function factsOf(sender: Sender): Promise<Facts> {
-    const at = now();
-    const verification = await loadVerification(db, sender.contact.contactKey);
-    const future = (t: Date | null | undefined) => (t && t > at ? t.toISOString() : null);
-    const open = isOfficeOpen(at, deps.config.officeHours, deps.config.businessTz);
-    const registered = sender.holders.length > 0;
-    return {
-      now: at.toISOString(),
-      registered,
-      // a WhatsApp account known only by its BSUID, that no officer has linked to a participant
-      bsuidOnly: !sender.contact.waId && !registered,
-      language: sender.language,
-      category: sender.participant?.category ?? null,
-      // reminders reach this number while any of its holders still takes them
-      optedOut: registered && sender.holders.every((p) => p.optedOut),
-      verified: sender.verified,
-      billLockedUntil: future(verification?.lockedUntil),
-      linkLockedUntil: future(verification?.linkLockedUntil),
-      officeOpen: open,
-      nextOfficeOpen: open
-        ? null
-        : nextOfficeOpening(at, deps.config.officeHours, deps.config.businessTz).toISOString(),
-    };
-  }
-
-  const routedMessage = (row: Row): RoutedMessage | null => {
+  const routedMessage = (row: Message): RoutedMessage | null => {
     if (row.replyId) return { kind: 'choice', id: row.replyId };
     if (row.type === 'text' && row.text) return { kind: 'text', text: row.text };
     if (SILENT_TYPES.has(row.type)) return null;
     return { kind: 'media', mediaType: row.type };
   };
 
-  async function openHandoffOf(contactKey: string) {
-    const [open] = await db
-      .select()
-      .from(handoffs)
-      .where(and(eq(handoffs.contactKey, contactKey), ne(handoffs.status, 'resolved')));
-    return open ?? null;
-  }
-
-  /** Opens the sender's inbox conversation (one at a time); answers its id, new or already open. */
-  async function openHandoff(sender: Sender, reason: string): Promise<number | null> {
-    const [created] = await db
-      .insert(handoffs)
-      .values({
-        contactKey: sender.contact.contactKey,
-        participantId: sender.participant?.id ?? null,
-        reason,
-      })
-      .onConflictDoNothing()
-      .returning({ id: handoffs.id });
-    if (!created) return (await openHandoffOf(sender.contact.contactKey))?.id ?? null;
-    await db.insert(auditLog).values({
-      actor: `contact:${maskPhone(sender.contact.contactKey)}`,
-      action: 'handoff.open',
-      subject: `handoff:${created.id}`,
-      details: { reason },
-    });
-    return created.id;
-  }
-
-  /** Sends, records or queries what one step of a flow emitted; returns the event a query answers with. */
-  async function perform(
-    effect: Effect,
-    sender: Sender,
-    row: Row,
-    sendIndex: { n: number },
-  ): Promise<FlowEvent | null> {
-    const actor = `contact:${maskPhone(sender.contact.contactKey)}`;
-    switch (effect.type) {
-      case 'checkBirthDate': {
-        const linking = effect.params.kpj !== undefined;
-        const checked = await checkBirthDate(db, {
-          sender: sender.contact,
-          text: effect.params.text,
-          ...(linking ? { kpj: effect.params.kpj } : {}),
-          dataKey: deps.dataKey,
-          now: now(),
-        });
-        if (checked.result === 'match' && checked.participant) {
-          // a KPJ typed from another number opens nothing by itself: it becomes a request to an officer
-          if (linking) sender.linkCandidate = checked.participant;
-          else {
-            sender.participant = checked.participant;
-            sender.verified = true;
-            sender.language = checked.participant.language;
-          }
-        }
-        return {
-          type: 'BIRTH_DATE_CHECKED',
-          result: checked.result,
-          attemptsLeft: checked.attemptsLeft,
-          facts: await factsOf(sender),
-        };
-      }
-      case 'setConsent': {
-        // A number's opt-out stops reminders to that number: every participant on it now, a family too.
-        const { optedOut, source } = effect.params;
-        const changed = sender.holders.filter((p) => p.optedOut !== optedOut);
-        if (changed.length === 0) return null;
-        await db.transaction(async (tx) => {
-          await tx
-            .update(participants)
-            .set({ optedOut, updatedAt: now() })
-            .where(
-              inArray(
-                participants.id,
-                changed.map((p) => p.id),
-              ),
-            );
-          await tx.insert(consents).values(
-            changed.map((p) => ({
-              participantId: p.id,
-              contactKey: sender.contact.contactKey,
-              action: optedOut ? ('opt_out' as const) : ('opt_in' as const),
-              source: `whatsapp_${source}`,
-              wording: row.text ?? row.replyId,
-            })),
-          );
-          await tx.insert(auditLog).values(
-            changed.map((p) => ({
-              actor,
-              action: optedOut ? 'consent.opt_out' : 'consent.opt_in',
-              subject: `participant:${p.kpj}`,
-              details: { source, wamid: row.wamid },
-            })),
-          );
-        });
-        for (const p of changed) p.optedOut = optedOut;
-        return null;
-      }
-      case 'setLanguage': {
-        const { language } = effect.params;
-        if (sender.participant) {
-          await db.update(participants).set({ language }).where(eq(participants.id, sender.participant.id));
-          sender.participant.language = language;
-        }
-        await db.update(contacts).set({ language }).where(eq(contacts.id, sender.contact.id));
-        sender.language = language;
-        return null;
-      }
-      case 'openHandoff':
-        await openHandoff(sender, effect.params.reason);
-        return null;
-      case 'requestLink': {
-        // only for the participant whose KPJ and birth date this sender has just typed
-        const candidate = sender.linkCandidate;
-        if (candidate?.kpj !== effect.params.kpj) {
-          deps.log?.warn({ contact: maskPhone(sender.contact.contactKey) }, 'link request refused: no match');
-          return null;
-        }
-        const handoffId = await openHandoff(sender, LINK_REQUEST_REASON);
-        await requestLink(
-          { db, outbound: deps.outbound, t: deps.t, now },
-          { contactKey: sender.contact.contactKey, participant: candidate, handoffId },
-        );
-        return null;
-      }
-      default:
-        await say(effect, sender, row, sendIndex);
-        return null;
-    }
-  }
-
-  async function say(effect: Say, sender: Sender, row: Row, sendIndex: { n: number }): Promise<void> {
-    const needsBalance = effect.type === 'sayBill' || effect.type === 'sayPaymentSteps';
-    // The last guard before money leaves: only a registered, birth-date-confirmed sender sees a bill.
-    if (needsBalance && (!sender.participant || !sender.verified)) {
-      deps.log?.error({ effect: effect.type }, 'refused to disclose a bill to an unconfirmed sender');
-      return;
-    }
-    const p = sender.participant;
-    const bodies = renderEffect(effect, {
-      to: sender.to,
-      language: sender.language,
-      ...(p ? { name: p.name, kpj: p.kpj } : {}),
-      ...(needsBalance && p ? { balance: await getBalance(db, p.id) } : {}),
-      timeZone: deps.config.businessTz,
-      t: deps.t,
-    });
-    for (const body of bodies) {
-      // keyed on the inbound message: handling it again after a crash cannot send a reply twice
-      await deps.outbound.enqueue({
-        contactKey: sender.contact.contactKey,
-        participantId: p?.id ?? null,
-        body,
-        priority: 'reply',
-        dedupeKey: `reply:${row.wamid}:${sendIndex.n++}`,
-        text: textOf(body),
-      });
-    }
-  }
-
   /** Runs a step's effects, feeding query answers back, and follows a finished flow to the next one. */
-  async function run(flow: FlowId, first: Step, sender: Sender, row: Row, sendIndex: { n: number }) {
+  async function run(flow: FlowId, first: Step, scene: Scene) {
+    const key = scene.sender.contact.contactKey;
     let current = flow;
     let step = first;
     for (let i = 0; i < MAX_STEPS; i++) {
       let answer: FlowEvent | null = null;
       for (const effect of step.effects) {
-        const event = await perform(effect, sender, row, sendIndex);
+        const event = await perform(effect, scene, handlerDeps);
         if (event) answer = event;
       }
       if (answer && !step.done) {
@@ -327,114 +125,126 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
       if (step.done) {
         const next = step.output?.next;
         if (!next) {
-          await store.delete(sender.contact.contactKey);
+          await store.delete(key);
           return;
         }
-        step = startFlow(next, { facts: await factsOf(sender), via: step.output?.via ?? `flow:${current}` });
+        step = startFlow(next, {
+          facts: await factsNow(scene.sender),
+          via: step.output?.via ?? `flow:${current}`,
+        });
         current = next;
         continue;
       }
-      await store.set(sender.contact.contactKey, {
+      await store.set(key, {
         machineId: current,
         version: FLOWS[current].version,
         snapshot: step.snapshot,
-        holders: holdersKey(sender.holders),
+        holders: holdersKey(scene.sender.holders),
+        messageAt: scene.message.occurredAt.toISOString(),
       });
       return;
     }
     deps.log?.error({ flow: current }, 'a flow did not settle; conversation reset');
-    await store.delete(sender.contact.contactKey);
+    await store.delete(key);
   }
 
-  async function handleMessage(row: Row): Promise<void> {
-    const message = routedMessage(row);
-    if (!message) return;
-    const sender = await loadSender(row.contactKey);
-    if (!sender) return;
-    const facts = await factsOf(sender);
-    const sendIndex = { n: 0 };
-
-    let active: FlowId | null = null;
-    let snapshot: unknown = null;
-    let restarted = false;
+  async function resumable(sender: Sender): Promise<Resumable> {
+    const none: Resumable = { active: null, snapshot: null, restarted: false, messageAt: undefined };
     try {
-      const stored = await store.get(row.contactKey);
+      const stored = await store.get(sender.contact.contactKey);
       // A conversation held with the number's former holders is theirs: the new ones start afresh. (One
       // stored before holders were recorded carries none; it expires within a day.)
       const theirs = stored?.holders === undefined || stored.holders === holdersKey(sender.holders);
-      if (stored && theirs) {
-        const known = FLOWS[stored.machineId as FlowId];
-        if (known && known.version === stored.version) {
-          active = stored.machineId as FlowId;
-          snapshot = stored.snapshot;
-        } else {
-          restarted = true;
-        }
-      }
+      if (!stored || !theirs) return none;
+      const known = FLOWS[stored.machineId as FlowId];
+      if (known?.version !== stored.version) return { ...none, restarted: true };
+      return {
+        active: stored.machineId as FlowId,
+        snapshot: stored.snapshot,
+        restarted: false,
+        messageAt: stored.messageAt,
+      };
     } catch (err) {
       if (!(err instanceof CorruptStateError)) throw err;
-      restarted = true;
+      return { ...none, restarted: true };
     }
+  }
 
-    const decision = route({ message, active, facts });
-    const handoff = await openHandoffOf(row.contactKey);
+  /** An older machine's snapshot, or a broken one: a short apology and the menu, never a failure. */
+  async function restartAtMenu(scene: Scene, facts: Facts): Promise<void> {
+    await say({ type: 'say', params: { key: ENGINE_KEYS.restarted } }, scene, handlerDeps);
+    await run('menu', startFlow('menu', { facts, via: 'flow:restart' }), scene);
+  }
+
+  /**
+   * The flow waited longer than idleMs for an answer and has heard TIMEOUT (`ended`: it ends as it
+   * decides); the message then goes where it would with no flow waiting. The sender is told the earlier
+   * conversation ended when their message no longer goes to the flow that waited, so that a question from
+   * hours ago is not answered by chance.
+   */
+  async function lapse(active: FlowId, ended: Step, message: RoutedMessage, scene: Scene, facts: Facts) {
+    await run(active, ended, scene);
+    const fresh = route({ message, active: null, facts });
+    if (fresh.flow !== active) {
+      await say({ type: 'say', params: { key: ENGINE_KEYS.timedOut } }, scene, handlerDeps);
+    }
+    await run(fresh.flow, startFlow(fresh.flow, startInput(fresh.event, facts)), scene);
+  }
+
+  async function handleMessage(row: Message): Promise<void> {
+    const message = routedMessage(row);
+    if (!message) return;
+    const sender = await loadSender(senderDeps, row.contactKey);
+    if (!sender) return;
+    const facts = await factsNow(sender);
+    const scene: Scene = { sender, message: row, replies: { n: 0 } };
+    const stored = await resumable(sender);
+
+    const decision = route({ message, active: stored.active, facts });
+    const handoff = await findOpenHandoff(db, row.contactKey);
     if (handoff) {
       // The officer has the conversation: the participant's words wait in their view, the bot stays quiet.
-      await db
-        .update(handoffs)
-        .set({
-          lastMessageAt: sql`greatest(${handoffs.lastMessageAt}, ${row.occurredAt.toISOString()}::timestamptz)`,
-        })
-        .where(eq(handoffs.id, handoff.id));
+      await noteParticipantMessage(db, handoff.id, row.occurredAt);
       if (!FLOWS_DURING_HANDOFF.includes(decision.flow) || !decision.restart) return;
     }
-
-    if (restarted) {
-      // an older machine's snapshot, or a broken one: a short apology and the menu, never a failure
+    if (stored.restarted) {
       deps.log?.warn(
         { contact: maskPhone(row.contactKey) },
         'conversation state unusable; restarted at the menu',
       );
-      await say({ type: 'say', params: { key: ENGINE_KEYS.restarted } }, sender, row, sendIndex);
-      await run('menu', startFlow('menu', { facts, via: 'flow:restart' }), sender, row, sendIndex);
+      await restartAtMenu(scene, facts);
       return;
     }
 
+    const { active, snapshot } = stored;
+    // the message would answer a flow that has waited too long: that flow hears TIMEOUT instead
+    const lapsed =
+      active !== null && !decision.restart && isIdle(stored.messageAt, row.occurredAt, idleMs)
+        ? active
+        : null;
     let step: Step;
     try {
-      step =
-        decision.restart || !snapshot
-          ? startFlow(decision.flow, startInput(decision.event, facts))
-          : continueFlow(decision.flow, snapshot, decision.event);
+      if (lapsed) step = continueFlow(lapsed, snapshot, { type: 'TIMEOUT', facts });
+      else if (decision.restart || !snapshot)
+        step = startFlow(decision.flow, startInput(decision.event, facts));
+      else step = continueFlow(decision.flow, snapshot, decision.event);
     } catch (err) {
       deps.log?.warn({ err, flow: decision.flow }, 'stored snapshot did not resume; restarted at the menu');
-      await say({ type: 'say', params: { key: ENGINE_KEYS.restarted } }, sender, row, sendIndex);
-      step = startFlow('menu', { facts, via: 'flow:restart' });
-      await run('menu', step, sender, row, sendIndex);
+      await restartAtMenu(scene, facts);
       return;
     }
-    await run(decision.flow, step, sender, row, sendIndex);
+    if (lapsed) await lapse(lapsed, step, message, scene, facts);
+    else await run(decision.flow, step, scene);
   }
 
   async function drain(contactKey: string): Promise<void> {
     await store.withLock(contactKey, async () => {
       for (;;) {
-        const waiting = await db
-          .select()
-          .from(messages)
-          .where(
-            and(
-              eq(messages.contactKey, contactKey),
-              eq(messages.direction, 'in'),
-              isNull(messages.handledAt),
-            ),
-          )
-          .orderBy(asc(messages.occurredAt), asc(messages.id))
-          .limit(20);
+        const waiting = await waitingInbound(db, contactKey, WAITING_PAGE);
         if (waiting.length === 0) return;
         for (const row of waiting) {
           await handleMessage(row);
-          await db.update(messages).set({ handledAt: sql`now()` }).where(eq(messages.id, row.id));
+          await markHandled(db, row.id);
         }
       }
     });
@@ -499,12 +309,9 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
       await Promise.all([...new Set(contactKeys)].map((key) => schedule(key)));
     },
     async recover() {
-      const waiting = await db
-        .selectDistinct({ contactKey: messages.contactKey })
-        .from(messages)
-        .where(and(eq(messages.direction, 'in'), isNull(messages.handledAt)));
+      const waiting = await sendersWaiting(db);
       // a sender that fails here is tried again later: it must not stop the start-up
-      await Promise.allSettled(waiting.map((w) => schedule(w.contactKey)));
+      await Promise.allSettled(waiting.map((key) => schedule(key)));
       return waiting.length;
     },
     stop() {
@@ -520,10 +327,4 @@ function startInput(event: FlowEvent, facts: Facts) {
     ...(event.via !== undefined ? { via: event.via } : {}),
     ...('text' in event && typeof event.text === 'string' ? { text: event.text } : {}),
   };
-}
-
-/** The words a person reads, kept on the message row for the history and the agent's view. */
-function textOf(body: object): string | null {
-  const b = body as { text?: { body?: string }; interactive?: { body?: { text?: string } } };
-  return b.text?.body ?? b.interactive?.body?.text ?? null;
 }

@@ -8,10 +8,10 @@ import {
   type PayChannel,
   type Say,
 } from '../../flows/index.js';
+import type { Translator, Vars } from '../i18n/index.js';
+import { formatDate, formatDateTime, formatPeriod, formatRupiah } from '../i18n/index.js';
 import type { Balance, UnpaidBill } from '../participants/index.js';
 import { buttonMessage, LIMITS, listMessage, type OutboundBody, textMessage } from '../whatsapp/index.js';
-import { formatDate, formatDateTime, formatPeriod, formatRupiah } from './format.js';
-import type { Translator, Vars } from './i18n.js';
 
 // Turns a flow's Say effect into Cloud API bodies in the participant's language. Pure: the engine loads
 // the balance and passes it in; only it knows whether this number may see one.

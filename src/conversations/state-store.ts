@@ -12,6 +12,11 @@ export interface StoredConversation {
    * owner does not resume the old owner's conversation. Absent: stored before numbers were tracked.
    */
   holders?: string;
+  /**
+   * when the message this step answered was sent (ISO): a flow whose next message comes too long after it
+   * hears TIMEOUT first (idle.ts). Absent: stored before it was kept.
+   */
+  messageAt?: string;
 }
 
 /**

@@ -114,3 +114,16 @@ export async function queryRows<T>(db: Db | Tx, query: SQL): Promise<T[]> {
 
 /** A list as one bind parameter, so a statement's text and size do not grow with the list. */
 export const jsonParam = (values: readonly (string | number)[]): string => JSON.stringify(values);
+
+/**
+ * A column's bare name in raw SQL, where drizzle's table-qualified `${table.column}` cannot stand: an
+ * insert's column list, an update's `set`, `excluded.…`, a column of an aliased table (`p.${col(…)}`).
+ */
+export const col = (column: { name: string }): SQL => sql`${sql.identifier(column.name)}`;
+
+/** Bare column names as a comma-separated list (an insert's columns). */
+export const cols = (...columns: { name: string }[]): SQL =>
+  sql.join(
+    columns.map((c) => col(c)),
+    sql`, `,
+  );

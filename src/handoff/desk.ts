@@ -1,28 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import { type Language, PAY_CHANNELS } from '../../flows/index.js';
 import { findTemplate, renderTemplate, templateLanguageFor } from '../../templates/index.js';
 import type { Config } from '../config.js';
-import type { Translator } from '../conversations/index.js';
-import {
-  auditLog,
-  consents,
-  contacts,
-  type Db,
-  handoffs,
-  messages,
-  participants,
-  payments,
-} from '../db/index.js';
+import type { Db } from '../db/index.js';
 import type { NoTemplateWhy } from '../errors/index.js';
+import type { Translator } from '../i18n/index.js';
+import { conversationHistory, hasMessageWithDedupeKey } from '../messages/index.js';
 import type { Outbound } from '../outbound/index.js';
 import {
   closeLinkRequests,
+  consentHistory,
   decideLinkRequest,
+  findParticipantById,
   getBalance,
   type LinkDecision,
   type LinkRequest,
   linkRequestOfHandoff,
+  recentPayments,
 } from '../participants/index.js';
 import {
   isWindowOpen,
@@ -31,12 +25,27 @@ import {
   textMessage,
   windowClosesAt,
 } from '../whatsapp/index.js';
+import {
+  auditHandoff,
+  claimWaiting,
+  countOpen,
+  findHandoffRow,
+  type HandoffRow,
+  type HandoffStatus,
+  IDLE_RETURN,
+  latestHandoffRowOf,
+  listHandoffRows,
+  resolveIdleSince,
+  resolveIfAllowed,
+  touchHandoff,
+  touchIfHeld,
+  wasReturnedIdle,
+} from './handoffs.repository.js';
 import { CANNED_FAQ_KEYS, HANDOFF_KEYS } from './keys.js';
 
-// The rules of who holds a conversation. Every change of holder is one conditional UPDATE, so two agents
-// (or an agent and the idle job) racing for one handoff cannot both win.
+// The rules of who holds a conversation, over the handoff room's repository (handoffs.repository.ts).
 
-export type HandoffStatus = 'waiting' | 'assigned' | 'resolved';
+export type { HandoffStatus };
 
 /** the Cloud API's customer-service window, opened by the participant's last message */
 export const WINDOW_MS = SERVICE_WINDOW_MS;
@@ -104,38 +113,10 @@ export interface DeskDeps {
 }
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
-const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 const rupiah = (n: number) => `Rp${new Intl.NumberFormat('id-ID').format(n)}`;
 const actorOf = (agent: Agent) => `key:${agent.name}`;
-
-const summaryColumns = {
-  id: handoffs.id,
-  contactKey: handoffs.contactKey,
-  status: handoffs.status,
-  reason: handoffs.reason,
-  assignedTo: handoffs.assignedTo,
-  assignedAt: handoffs.assignedAt,
-  resolvedAt: handoffs.resolvedAt,
-  lastMessageAt: handoffs.lastMessageAt,
-  createdAt: handoffs.createdAt,
-  participantId: handoffs.participantId,
-  waId: contacts.waId,
-  userId: contacts.userId,
-  profileName: contacts.profileName,
-  contactLanguage: contacts.language,
-  lastInboundAt: contacts.lastInboundAt,
-  kpj: participants.kpj,
-  name: participants.name,
-  participantLanguage: participants.language,
-  participantWaId: participants.waId,
-  optedOut: participants.optedOut,
-  // the newest message either way: what the inbox watches to know a conversation changed
-  lastMessageId: sql<
-    number | null
-  >`(select max(m.id) from messages m where m.contact_key = ${handoffs.contactKey})`.mapWith((v) =>
-    v === null ? null : Number(v),
-  ),
-};
+/** the notice that the bot has the conversation again goes once per handoff */
+const returnedKey = (id: number) => `handoff:${id}:returned`;
 
 export function createDesk(deps: DeskDeps) {
   const { db, t } = deps;
@@ -143,13 +124,7 @@ export function createDesk(deps: DeskDeps) {
   const overdueMs = deps.config.handoff.overdueMinutes * 60_000;
   const idleMs = deps.config.handoff.idleHours * 3600_000;
 
-  const select = () =>
-    db
-      .select(summaryColumns)
-      .from(handoffs)
-      .leftJoin(contacts, eq(contacts.contactKey, handoffs.contactKey))
-      .leftJoin(participants, eq(participants.id, handoffs.participantId));
-  type Row = Awaited<ReturnType<typeof select>>[number];
+  type Row = HandoffRow;
 
   const closesAt = (row: Pick<Row, 'lastInboundAt'>) => windowClosesAt(row.lastInboundAt);
   const windowOpen = (row: Pick<Row, 'lastInboundAt'>, at = now()) => isWindowOpen(row.lastInboundAt, at);
@@ -177,10 +152,7 @@ export function createDesk(deps: DeskDeps) {
     };
   }
 
-  async function load(id: number): Promise<Row | null> {
-    const [row] = await select().where(eq(handoffs.id, id));
-    return row ?? null;
-  }
+  const load = (id: number) => findHandoffRow(db, id);
 
   /** Why `agent` may not act on this handoff now, or null when it may (it holds it). */
   function refusalFor(row: Row | null, agent: Agent): Refusal | null {
@@ -191,11 +163,8 @@ export function createDesk(deps: DeskDeps) {
     return null;
   }
 
-  async function audit(actor: string, action: string, id: number, details?: Record<string, unknown>) {
-    await db
-      .insert(auditLog)
-      .values({ actor, action, subject: `handoff:${id}`, ...(details ? { details } : {}) });
-  }
+  const audit = (actor: string, action: string, id: number, details?: Record<string, unknown>) =>
+    auditHandoff(db, [{ actor, action, id, ...(details ? { details } : {}) }]);
 
   async function send(
     row: Row,
@@ -227,7 +196,7 @@ export function createDesk(deps: DeskDeps) {
       kind === 'idle'
         ? t(lang, HANDOFF_KEYS.idleReturned, { hours: deps.config.handoff.idleHours })
         : t(lang, HANDOFF_KEYS.resolved);
-    await send(row, textMessage(recipientOf(row), text), `handoff:${row.id}:returned`, text);
+    await send(row, textMessage(recipientOf(row), text), returnedKey(row.id), text);
     return true;
   }
 
@@ -253,45 +222,20 @@ export function createDesk(deps: DeskDeps) {
 
     async list(status?: HandoffStatus): Promise<HandoffSummary[]> {
       const at = now();
-      const rows =
-        status === 'resolved'
-          ? await select()
-              .where(eq(handoffs.status, 'resolved'))
-              .orderBy(desc(handoffs.resolvedAt))
-              .limit(200)
-          : await select()
-              .where(status ? eq(handoffs.status, status) : ne(handoffs.status, 'resolved'))
-              .orderBy(asc(handoffs.createdAt), asc(handoffs.id));
-      return rows.map((r) => summary(r, at));
+      return (await listHandoffRows(db, status)).map((r) => summary(r, at));
     },
 
     /** Open handoffs by status, and the waiting ones past HANDOFF_OVERDUE_MINUTES: the /metrics gauges. */
     async counts(): Promise<{ waiting: number; assigned: number; overdue: number }> {
-      const cutoff = new Date(now().getTime() - overdueMs);
-      const [row] = await db
-        .select({
-          waiting: sql<number>`count(*) filter (where ${handoffs.status} = 'waiting')`.mapWith(Number),
-          assigned: sql<number>`count(*) filter (where ${handoffs.status} = 'assigned')`.mapWith(Number),
-          overdue:
-            sql<number>`count(*) filter (where ${handoffs.status} = 'waiting' and ${handoffs.createdAt} < ${ts(cutoff)})`.mapWith(
-              Number,
-            ),
-        })
-        .from(handoffs)
-        .where(ne(handoffs.status, 'resolved'));
-      return row ?? { waiting: 0, assigned: 0, overdue: 0 };
+      return countOpen(db, new Date(now().getTime() - overdueMs));
     },
 
     async claim(id: number, agent: Agent): Promise<Result<{ handoff: HandoffSummary }>> {
       const at = now();
       // One statement decides: a waiting handoff becomes this agent's; the loser of a race matches no row.
-      const won = await db
-        .update(handoffs)
-        .set({ status: 'assigned', assignedTo: agent.name, assignedAt: at })
-        .where(and(eq(handoffs.id, id), eq(handoffs.status, 'waiting')))
-        .returning({ id: handoffs.id });
+      const won = await claimWaiting(db, id, agent.name, at);
       const row = await load(id);
-      if (won.length > 0) {
+      if (won) {
         await audit(actorOf(agent), 'handoff.claim', id);
         return { ok: true, handoff: summary(row!, at) };
       }
@@ -319,14 +263,8 @@ export function createDesk(deps: DeskDeps) {
           reengage: reengageOffer(held),
         };
       }
-      // The hold is checked again in the same statement that records the activity: a resolve or an idle
-      // return in between makes this reply a conflict instead of a message the bot no longer expects.
-      const still = await db
-        .update(handoffs)
-        .set({ lastMessageAt: at })
-        .where(and(eq(handoffs.id, id), eq(handoffs.status, 'assigned'), eq(handoffs.assignedTo, agent.name)))
-        .returning({ id: handoffs.id });
-      if (still.length === 0)
+      // The hold is checked again in the same statement that records the activity.
+      if (!(await touchIfHeld(db, id, agent.name, at)))
         return { ok: false, ...(refusalFor(await load(id), agent) ?? { reason: 'resolved' }) };
       const sent = await send(
         held,
@@ -344,21 +282,9 @@ export function createDesk(deps: DeskDeps) {
 
     async resolve(id: number, agent: Agent): Promise<Result<{ handoff: HandoffSummary; notified: boolean }>> {
       const at = now();
-      // an admin may close any open handoff (an agent gone home); an agent only a waiting one or their own
-      const mayClose =
-        agent.role === 'admin'
-          ? ne(handoffs.status, 'resolved')
-          : or(
-              eq(handoffs.status, 'waiting'),
-              and(eq(handoffs.status, 'assigned'), eq(handoffs.assignedTo, agent.name)),
-            );
-      const done = await db
-        .update(handoffs)
-        .set({ status: 'resolved', resolvedAt: at })
-        .where(and(eq(handoffs.id, id), mayClose))
-        .returning({ id: handoffs.id });
+      const done = await resolveIfAllowed(db, id, { name: agent.name, admin: agent.role === 'admin' }, at);
       const row = await load(id);
-      if (done.length === 0) {
+      if (!done) {
         const refusal = refusalFor(row, agent);
         return {
           ok: false,
@@ -452,7 +378,7 @@ export function createDesk(deps: DeskDeps) {
       // once a day per handoff: a second click the same day is the same message
       const sent = await send(held, body, `handoff:${id}:reengage:${today}`, null, def.name);
       if (!sent.duplicate) {
-        await db.update(handoffs).set({ lastMessageAt: now() }).where(eq(handoffs.id, id));
+        await touchHandoff(db, id, now());
         await audit(actorOf(agent), 'handoff.reengage', id, {
           messageId: sent.messageId,
           template: def.name,
@@ -466,43 +392,12 @@ export function createDesk(deps: DeskDeps) {
       const row = await load(id);
       if (!row) return null;
       const at = now();
-      const participant = row.participantId
-        ? ((await db.select().from(participants).where(eq(participants.id, row.participantId)))[0] ?? null)
-        : null;
+      const participant = row.participantId ? await findParticipantById(db, row.participantId) : null;
       const balance = participant ? await getBalance(db, participant.id) : null;
-      const paid = participant
-        ? await db
-            .select({
-              reference: payments.reference,
-              period: payments.period,
-              amount: payments.amount,
-              paidAt: payments.paidAt,
-              channel: payments.channel,
-            })
-            .from(payments)
-            .where(eq(payments.participantId, participant.id))
-            .orderBy(desc(payments.paidAt))
-            .limit(10)
-        : [];
-      const ledger = participant
-        ? await db
-            .select({ action: consents.action, source: consents.source, createdAt: consents.createdAt })
-            .from(consents)
-            .where(eq(consents.participantId, participant.id))
-            .orderBy(desc(consents.createdAt), desc(consents.id))
-            .limit(10)
-        : [];
-      // Newest 500, shown oldest first: a long history stays fast, and its end is what matters here. In
-      // the order we recorded them (id): inbound times are whole seconds, so by time an answer written in
-      // the same second as the agent's reply would show before it.
-      const history = (
-        await db
-          .select()
-          .from(messages)
-          .where(eq(messages.contactKey, row.contactKey))
-          .orderBy(desc(messages.id))
-          .limit(500)
-      ).reverse();
+      const paid = participant ? await recentPayments(db, participant.id, 10) : [];
+      const ledger = participant ? await consentHistory(db, participant.id, 10) : [];
+      // the newest 500, oldest first: a long history stays fast, and its end is what matters here
+      const history = await conversationHistory(db, row.contactKey, 500);
       const linkRequest = await linkRequestOfHandoff(db, id);
       return {
         handoff: summary(row, at),
@@ -598,22 +493,13 @@ export function createDesk(deps: DeskDeps) {
       const at = now();
       const cutoff = new Date(at.getTime() - idleMs);
       const returned = await db.transaction(async (tx) => {
-        const rows = await tx
-          .update(handoffs)
-          .set({ status: 'resolved', resolvedAt: at })
-          .where(and(ne(handoffs.status, 'resolved'), lt(handoffs.lastMessageAt, cutoff)))
-          .returning({ id: handoffs.id });
-        if (rows.length > 0) {
-          await tx.insert(auditLog).values(
-            rows.map((r) => ({
-              actor: 'system',
-              action: 'handoff.idle_return',
-              subject: `handoff:${r.id}`,
-              details: { idleHours: deps.config.handoff.idleHours },
-            })),
-          );
-        }
-        return rows.map((r) => r.id);
+        const ids = await resolveIdleSince(tx, cutoff, at);
+        const details = { idleHours: deps.config.handoff.idleHours };
+        await auditHandoff(
+          tx,
+          ids.map((id) => ({ actor: 'system', action: IDLE_RETURN, id, details })),
+        );
+        return ids;
       });
       await closeLinkRequests(db, returned, 'system');
       for (const id of returned) {
@@ -630,26 +516,10 @@ export function createDesk(deps: DeskDeps) {
     async noticeOnInbound(contactKeys: Iterable<string>): Promise<void> {
       const horizon = new Date(now().getTime() - NOTICE_HORIZON_MS);
       for (const contactKey of new Set(contactKeys)) {
-        const [latest] = await select()
-          .where(eq(handoffs.contactKey, contactKey))
-          .orderBy(desc(handoffs.id))
-          .limit(1);
+        const latest = await latestHandoffRowOf(db, contactKey);
         if (latest?.status !== 'resolved' || !latest.resolvedAt || latest.resolvedAt < horizon) continue;
-        const [told] = await db
-          .select({ id: messages.id })
-          .from(messages)
-          .where(eq(messages.dedupeKey, `handoff:${latest.id}:returned`));
-        if (told) continue;
-        const [idle] = await db
-          .select({ id: auditLog.id })
-          .from(auditLog)
-          .where(
-            and(
-              eq(auditLog.subject, `handoff:${latest.id}`),
-              inArray(auditLog.action, ['handoff.idle_return']),
-            ),
-          );
-        await tellReturned(latest, idle ? 'idle' : 'resolved');
+        if (await hasMessageWithDedupeKey(db, returnedKey(latest.id))) continue;
+        await tellReturned(latest, (await wasReturnedIdle(db, latest.id)) ? 'idle' : 'resolved');
       }
     },
   };

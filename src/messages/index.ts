@@ -1,3 +1,15 @@
+// The messages room: the record of both directions, and of who writes to us (contacts).
+export { type Contact, findContact, setContactLanguage } from './contacts.repository.js';
+export {
+  applyStatus,
+  conversationHistory,
+  hasMessageWithDedupeKey,
+  type Message,
+  markHandled,
+  reconcileStatuses,
+  sendersWaiting,
+  waitingInbound,
+} from './messages.repository.js';
 export {
   callbackDataFor,
   createInboundRecorder,
@@ -9,4 +21,4 @@ export {
   recordStatuses,
   type StatusRecorder,
 } from './record.js';
-export { applyStatus, reconcileStatuses, type StatusFact } from './status.js';
+export type { StatusFact } from './status.js';

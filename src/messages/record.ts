@@ -1,8 +1,12 @@
-import { sql } from 'drizzle-orm';
-import { contacts, type Db, messages, participants, queryRows } from '../db/index.js';
+import type { Db } from '../db/index.js';
 import { isBadData } from '../faults.js';
 import type { InboundMessage, StatusUpdate } from '../whatsapp/index.js';
-import { rankText } from './status.js';
+import {
+  type InboundRecord,
+  insertInbound,
+  insertStatuses,
+  type StatusRecord,
+} from './messages.repository.js';
 
 /** Every outbound message carries its row id back to us in status webhooks, even before its wamid is known. */
 export const callbackDataFor = (messageId: number): string => `msg:${messageId}`;
@@ -26,7 +30,7 @@ export interface RecordedInbound {
  */
 export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<RecordedInbound[]> {
   if (inbound.length === 0) return [];
-  const input = inbound.map((m, ord) => ({
+  const input: InboundRecord[] = inbound.map((m, ord) => ({
     ord,
     contact_key: m.contact,
     wa_id: m.waId ?? null,
@@ -42,47 +46,7 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
     error_title: m.errors[0]?.title ?? null,
     occurred_at: m.timestamp.toISOString(),
   }));
-  // Several messages of one sender make one contact row (the newest value of each field, as recording
-  // them one by one would leave it); each wamid is inserted once, in arrival order.
-  const rows = await queryRows<{ id: number | string; wamid: string; participant_id: number | null }>(
-    db,
-    sql`
-    with input as (
-      select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as x(ord int, contact_key text,
-        wa_id text, user_id text, profile_name text, wamid text, type text, text text, reply_id text,
-        payload jsonb, context_wamid text, error_code int, error_title text, occurred_at timestamptz)
-    ), registered as (
-      select distinct on (${participants.waId}) ${participants.waId} as wa_id, ${participants.id} as id
-      from ${participants}
-      where ${participants.waId} in (select wa_id from input where wa_id is not null)
-      order by ${participants.waId}, ${participants.id}
-    ), contact as (
-      insert into ${contacts} (contact_key, wa_id, user_id, profile_name, last_inbound_at)
-      select i.contact_key,
-        (array_agg(i.wa_id order by i.occurred_at desc, i.ord desc) filter (where i.wa_id is not null))[1],
-        (array_agg(i.user_id order by i.occurred_at desc, i.ord desc) filter (where i.user_id is not null))[1],
-        (array_agg(i.profile_name order by i.occurred_at desc, i.ord desc)
-          filter (where i.profile_name is not null))[1],
-        max(i.occurred_at)
-      from input i
-      group by i.contact_key
-      -- rows locked in one order, so two statements at once cannot deadlock
-      order by i.contact_key
-      on conflict (contact_key) do update set
-        wa_id = coalesce(excluded.wa_id, ${contacts.waId}),
-        user_id = coalesce(excluded.user_id, ${contacts.userId}),
-        profile_name = coalesce(excluded.profile_name, ${contacts.profileName}),
-        last_inbound_at = greatest(${contacts.lastInboundAt}, excluded.last_inbound_at)
-    )
-    insert into ${messages} (direction, contact_key, participant_id, wamid, type, text, reply_id, payload,
-      status, context_wamid, error_code, error_title, occurred_at)
-    select 'in', i.contact_key, r.id, i.wamid, i.type, i.text, i.reply_id, i.payload, 'received',
-      i.context_wamid, i.error_code, i.error_title, i.occurred_at
-    from input i left join registered r on r.wa_id = i.wa_id
-    order by i.ord
-    on conflict (wamid) do nothing
-    returning id, wamid, participant_id`,
-  );
+  const rows = await insertInbound(db, input);
   const inserted = new Map(rows.map((r) => [r.wamid, r]));
   const fresh: RecordedInbound[] = [];
   for (const m of inbound) {
@@ -90,7 +54,7 @@ export async function recordInbound(db: Db, inbound: InboundMessage[]): Promise<
     // the same wamid twice in one list is fresh once
     if (!row) continue;
     inserted.delete(m.wamid);
-    fresh.push({ message: m, messageId: Number(row.id), participantId: row.participant_id });
+    fresh.push({ message: m, messageId: row.id, participantId: row.participantId });
   }
   return fresh;
 }
@@ -343,7 +307,7 @@ async function recordStatusLists(
   db: Db,
   lists: StatusUpdate[][],
 ): Promise<{ recorded: number; duplicates: number }[]> {
-  const input: StatusRow[] = [];
+  const input: StatusRecord[] = [];
   const owner: number[] = [];
   lists.forEach((list, n) => {
     for (const s of list) {
@@ -365,10 +329,7 @@ async function recordStatusLists(
   });
   const counts = lists.map((list) => ({ recorded: 0, duplicates: list.length }));
   if (input.length === 0) return counts;
-  const stored = await queryRows<{ wamid: string; status: string }>(
-    db,
-    sql`${RECORD_STATUSES_HEAD}${JSON.stringify(input)}${RECORD_STATUSES_TAIL}`,
-  );
+  const stored = await insertStatuses(db, input);
   const fresh = new Set(stored.map((row) => `${row.status} ${row.wamid}`));
   // a status twice in the lists is stored once: the first occurrence counts as recorded
   for (const row of input) {
@@ -379,92 +340,3 @@ async function recordStatusLists(
   }
   return counts;
 }
-
-interface StatusRow {
-  ord: number;
-  wamid: string;
-  status: string;
-  at: string;
-  recipient: string;
-  error_code: number | null;
-  error_title: string | null;
-  pricing_category: string | null;
-  pricing_type: string | null;
-  callback_data: string | null;
-}
-
-// input: the statuses in arrival order; fresh: those stored now (a retry's are not); firsts: the first
-// input row of each fresh (wamid, status); targets, ids: each wamid's message, by wamid or else by the
-// callback data of one of its statuses; facts: one row per message and status (played counts as read, so
-// the later of the two is dropped); agg: one row per message; locked: the same, its message rows locked in
-// id order so that two statements never deadlock; moved: the update. Every step is one pass (joins by
-// index or hash, no row-by-row rescans), so a statement of hundreds of statuses stays linear.
-const RECORD_STATUSES_HEAD = sql.raw(`with input as (
-  select * from jsonb_to_recordset(`);
-const RECORD_STATUSES_TAIL = sql.raw(`::jsonb) as x(ord int, wamid text, status text, at text,
-    recipient text, error_code int, error_title text, pricing_category text, pricing_type text,
-    callback_data text)
-), fresh as (
-  insert into message_statuses (wamid, status, occurred_at, recipient, error_code, error_title,
-    pricing_category, pricing_type, callback_data)
-  select wamid, status, at::timestamptz, recipient, error_code, error_title, pricing_category,
-    pricing_type, callback_data
-  from input order by wamid, ord
-  on conflict do nothing
-  returning wamid, status
-), firsts as (
-  select distinct on (i.wamid, i.status) i.*
-  from input i join fresh f on f.wamid = i.wamid and f.status = i.status
-  order by i.wamid, i.status, i.ord
-), targets as (
-  select f.*, known.id as known_id, cb.id as callback_id,
-    case when f.status = 'played' then 'read' else f.status end as st
-  from firsts f
-  left join messages known on known.wamid = f.wamid
-  left join messages cb on known.id is null and cb.direction = 'out'
-    and cb.id = substring(f.callback_data from '^msg:([0-9]{1,18})$')::bigint
-), ids as (
-  select t.*, t.known_id is null as by_callback, coalesce(t.known_id, first_value(t.callback_id)
-      over (partition by t.wamid order by t.callback_id is null, t.ord)) as message_id
-  from targets t
-), facts as (
-  select distinct on (message_id, st) * from ids where message_id is not null
-  order by message_id, st, ord
-), agg as (
-  select message_id, bool_or(by_callback) as by_callback, min(wamid) as wamid,
-    jsonb_agg(jsonb_build_object('status', st, 'at', at) order by ord) as entries,
-    max(${rankText('st')}) as top_rank,
-    (array_agg(st order by ${rankText('st')} desc))[1] as top_status,
-    min(at::timestamptz) filter (where st = 'sent') as sent_at,
-    min(at::timestamptz) filter (where st = 'delivered') as delivered_at,
-    min(at::timestamptz) filter (where st = 'read') as read_at,
-    min(at::timestamptz) filter (where st = 'failed') as failed_at,
-    (array_agg(error_code order by ord desc) filter (where error_code is not null))[1] as error_code,
-    (array_agg(error_title order by ord desc) filter (where error_title is not null))[1] as error_title,
-    (array_agg(pricing_category order by ord desc) filter (where pricing_category is not null))[1]
-      as pricing_category,
-    (array_agg(pricing_type order by ord desc) filter (where pricing_type is not null))[1] as pricing_type
-  from facts group by message_id
-), locked as materialized (
-  select a.* from agg a join messages m on m.id = a.message_id order by m.id for update of m
-), moved as (
-  update messages m set
-    status = case when a.top_rank > ${rankText('m.status')} then a.top_status else m.status end,
-    status_history = m.status_history || coalesce((
-      select jsonb_agg(e.v order by e.n) from jsonb_array_elements(a.entries) with ordinality as e(v, n)
-      where not m.status_history @> jsonb_build_array(jsonb_build_object('status', e.v->'status'))),
-      '[]'::jsonb),
-    sent_at = coalesce(m.sent_at, a.sent_at),
-    delivered_at = coalesce(m.delivered_at, a.delivered_at),
-    read_at = coalesce(m.read_at, a.read_at),
-    failed_at = coalesce(m.failed_at, a.failed_at),
-    error_code = coalesce(a.error_code, m.error_code),
-    error_title = coalesce(a.error_title, m.error_title),
-    pricing_category = coalesce(a.pricing_category, m.pricing_category),
-    pricing_type = coalesce(a.pricing_type, m.pricing_type),
-    wamid = case when a.by_callback and m.wamid is null and m.direction = 'out' then a.wamid else m.wamid end
-  from locked a
-  where m.id = a.message_id
-  returning m.id
-)
-select wamid, status from fresh`);

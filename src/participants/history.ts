@@ -1,6 +1,6 @@
 import { asc, eq, or } from 'drizzle-orm';
 import { type Db, messages, type Tx } from '../db/index.js';
-import type { Participant } from './queries.js';
+import type { Participant } from './participants.repository.js';
 
 export interface HistoryEntry {
   id: number;

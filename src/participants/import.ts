@@ -1,8 +1,20 @@
-import { inArray, sql } from 'drizzle-orm';
-import { auditLog, bills, contactLinks, type Db, participants, payments, type Tx } from '../db/index.js';
+import { auditLog, type Db, type Tx } from '../db/index.js';
+import {
+  type BillRecord,
+  insertPaymentBatch,
+  linkOrphanPayments,
+  lockBills,
+  paymentsByReference,
+  recomputePaidState,
+  upsertBillBatch,
+} from './bills.repository.js';
 import { hashBirthDate } from './birth-date.js';
-import { type NumberChanges, type NumberMove, releaseNumbers } from './numbers.js';
-import { linkOrphanPayments, queryRows, recomputePaidState } from './queries.js';
+import { type NumberChanges, releaseNumbers } from './numbers.js';
+import {
+  type ParticipantRecord,
+  participantIdsByKpj,
+  upsertParticipantBatch,
+} from './participants.repository.js';
 import {
   type BillRow,
   billRowSchema,
@@ -125,79 +137,8 @@ async function lastWins<T extends { kpj: string }>(
 
 const byRow = (a: RejectedRow, b: RejectedRow) => a.row - b.row;
 
-async function participantIdsByKpj(tx: Tx, kpjs: string[]): Promise<Map<string, number>> {
-  if (kpjs.length === 0) return new Map();
-  const found = await queryRows<{ id: number; kpj: string }>(
-    tx,
-    sql`select id, kpj from ${participants}
-        where kpj in (select value from jsonb_array_elements_text(${JSON.stringify([...new Set(kpjs)])}::jsonb))`,
-  );
-  return new Map(found.map((p) => [p.kpj, p.id]));
-}
-
 async function audit(tx: Tx, actor: string, action: string, details: Record<string, unknown>): Promise<void> {
   await tx.insert(auditLog).values({ actor, action, details });
-}
-
-interface ParticipantRecord {
-  kpj: string;
-  name: string;
-  wa_id: string;
-  birth_date_hash: string;
-  category: 'BPU' | 'PU';
-  language?: 'id' | 'en' | 'jv';
-}
-
-/**
- * Upserts one batch; answers how many rows were new, the participants whose registered number changed and
- * the numbers it registered that an officer had linked (what those numbers held ends: see releaseNumbers).
- */
-async function upsertParticipants(
-  tx: Tx,
-  rows: ParticipantRecord[],
-  withLanguage: boolean,
-): Promise<{ created: number } & NumberChanges> {
-  if (rows.length === 0) return { created: 0, moved: [], linked: [] };
-  // A row without a language must keep the participant's chosen one (and get the column default when
-  // new), hence two statement shapes.
-  const columns = withLanguage
-    ? sql`kpj, name, wa_id, birth_date_hash, category, language`
-    : sql`kpj, name, wa_id, birth_date_hash, category`;
-  const result = await queryRows<{ created: number; moved: NumberMove[] | null; linked: string[] | null }>(
-    tx,
-    sql`
-    with input as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(kpj text, name text, wa_id text, birth_date_hash text, category text, language text)
-    ), prior as (
-      select ${participants.kpj} as kpj, ${participants.waId} as wa_id from ${participants}
-      where ${participants.kpj} in (select kpj from input)
-    ), upserted as (
-      insert into ${participants} (${columns})
-      select ${columns} from input
-      on conflict (kpj) do update set
-        name = excluded.name,
-        wa_id = excluded.wa_id,
-        birth_date_hash = excluded.birth_date_hash,
-        category = excluded.category,
-        ${withLanguage ? sql`language = excluded.language,` : sql``}
-        -- a new number may well be on WhatsApp: the 131026 mark was the old number's
-        whatsapp_unreachable_at = case when ${participants.waId} = excluded.wa_id
-          then ${participants.whatsappUnreachableAt} end,
-        updated_at = now()
-      -- xmax is 0 only on a row version this statement inserted; an updated row carries our transaction id
-      returning id, kpj, wa_id, (xmax = 0) as inserted
-    )
-    select (count(*) filter (where u.inserted))::integer as created,
-      jsonb_agg(jsonb_build_object('participantId', u.id, 'kpj', u.kpj, 'from', p.wa_id, 'to', u.wa_id))
-        filter (where p.wa_id <> u.wa_id) as moved,
-      -- numbers an officer had linked to someone, now someone's registered number
-      jsonb_agg(u.wa_id) filter (where exists (
-        select 1 from ${contactLinks} l where l.contact_key = u.wa_id)) as linked
-    from upserted u left join prior p on p.kpj = u.kpj`,
-  );
-  const row = result[0];
-  return { created: row?.created ?? 0, moved: row?.moved ?? [], linked: row?.linked ?? [] };
 }
 
 /** Upserts participants on kpj. Birth dates are hashed here and go no further. */
@@ -230,7 +171,7 @@ export async function importParticipants(
     const changes: NumberChanges = { moved: [], linked: [] };
     for (const batch of chunks(records, BATCH_SIZE)) {
       for (const withLanguage of [true, false]) {
-        const upserted = await upsertParticipants(
+        const upserted = await upsertParticipantBatch(
           tx,
           batch.filter((r) => (r.language !== undefined) === withLanguage),
           withLanguage,
@@ -274,13 +215,7 @@ export async function importBills(db: Db, rows: unknown[], opts: ImportOptions):
         tx,
         batch.map((v) => v.value.kpj),
       );
-      const known: {
-        participant_id: number;
-        period: string;
-        amount: number;
-        due_date: string;
-        payment_code: string;
-      }[] = [];
+      const known: BillRecord[] = [];
       for (const { index, value } of batch) {
         const participantId = ids.get(value.kpj);
         if (participantId === undefined) {
@@ -296,22 +231,7 @@ export async function importBills(db: Db, rows: unknown[], opts: ImportOptions):
         }
       }
       if (known.length === 0) continue;
-      // Inserted in the order the payment import locks bills in, so the two never wait on each other in a cycle.
-      const returned = await queryRows<{ id: number; inserted: boolean }>(
-        tx,
-        sql`
-        insert into ${bills} (participant_id, period, amount, due_date, payment_code)
-        select participant_id, period, amount, due_date, payment_code
-        from jsonb_to_recordset(${JSON.stringify(known)}::jsonb)
-          as x(participant_id integer, period text, amount bigint, due_date date, payment_code text)
-        order by participant_id, period
-        on conflict (participant_id, period) do update set
-          amount = excluded.amount,
-          due_date = excluded.due_date,
-          payment_code = excluded.payment_code,
-          updated_at = now()
-        returning id, (xmax = 0) as inserted`,
-      );
+      const returned = await upsertBillBatch(tx, known);
       for (const r of returned) {
         if (r.inserted) created++;
         else updated++;
@@ -369,45 +289,22 @@ export async function importPayments(db: Db, rows: unknown[], opts: ImportOption
       }
       if (known.length === 0) continue;
 
-      // Locking the bills first serialises concurrent payments for one bill: the second transaction waits,
-      // then sees the first one's payments when it recomputes, so a bill covered by two parallel payments
-      // still ends up paid.
       const pairs = known.map((k) => ({ participant_id: k.participantId, period: k.value.period }));
-      const billRows = await queryRows<{ id: number; participant_id: number; period: string }>(
-        tx,
-        sql`
-        select b.id, b.participant_id, b.period from ${bills} as b
-        where (b.participant_id, b.period) in (
-          select participant_id, period
-          from jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as x(participant_id integer, period text)
-        )
-        order by b.participant_id, b.period
-        for update`,
+      const billIdOf = new Map(
+        (await lockBills(tx, pairs)).map((b) => [`${b.participantId}/${b.period}`, b.id]),
       );
-      const billIdOf = new Map(billRows.map((b) => [`${b.participant_id}/${b.period}`, b.id]));
-
-      const inserted = await queryRows<{ reference: string; bill_id: number | null }>(
+      const inserted = await insertPaymentBatch(
         tx,
-        sql`
-        insert into ${payments} (reference, participant_id, bill_id, period, amount, paid_at, channel)
-        select reference, participant_id, bill_id, period, amount, paid_at, channel
-        from jsonb_to_recordset(${JSON.stringify(
-          known.map((k, n) => ({
-            n,
-            reference: k.value.reference,
-            participant_id: k.participantId,
-            bill_id: billIdOf.get(`${k.participantId}/${k.value.period}`) ?? null,
-            period: k.value.period,
-            amount: k.value.amount,
-            paid_at: k.value.paidAt.toISOString(),
-            channel: k.value.channel,
-          })),
-        )}::jsonb)
-          as x(n integer, reference text, participant_id integer, bill_id integer, period text, amount bigint,
-               paid_at timestamptz, channel text)
-        order by n
-        on conflict (reference) do nothing
-        returning reference, bill_id`,
+        known.map((k, n) => ({
+          n,
+          reference: k.value.reference,
+          participant_id: k.participantId,
+          bill_id: billIdOf.get(`${k.participantId}/${k.value.period}`) ?? null,
+          period: k.value.period,
+          amount: k.value.amount,
+          paid_at: k.value.paidAt.toISOString(),
+          channel: k.value.channel,
+        })),
       );
 
       // Rows are inserted in request order, so of rows sharing a reference only the first can be the new one.
@@ -426,20 +323,10 @@ export async function importPayments(db: Db, rows: unknown[], opts: ImportOption
       }
 
       if (dupes.length > 0) {
-        const stored = await tx
-          .select({
-            reference: payments.reference,
-            participantId: payments.participantId,
-            period: payments.period,
-            amount: payments.amount,
-          })
-          .from(payments)
-          .where(
-            inArray(
-              payments.reference,
-              dupes.map((d) => d.value.reference),
-            ),
-          );
+        const stored = await paymentsByReference(
+          tx,
+          dupes.map((d) => d.value.reference),
+        );
         const byReference = new Map(stored.map((s) => [s.reference, s]));
         for (const d of dupes) {
           const s = byReference.get(d.value.reference);
@@ -454,7 +341,7 @@ export async function importPayments(db: Db, rows: unknown[], opts: ImportOption
         }
       }
 
-      const billIds = [...new Set(inserted.flatMap((r) => (r.bill_id === null ? [] : [r.bill_id])))];
+      const billIds = [...new Set(inserted.flatMap((r) => (r.billId === null ? [] : [r.billId])))];
       await recomputePaidState(tx, billIds);
     }
     await audit(tx, opts.actor, 'payments.import', {

@@ -1,15 +1,13 @@
-import { eq, sql } from 'drizzle-orm';
-import {
-  auditLog,
-  contactLinks,
-  type Db,
-  participants,
-  queryRows,
-  type Tx,
-  verifications,
-} from '../db/index.js';
+import { auditLog, type Db, type Tx } from '../db/index.js';
 import { maskPhone } from '../whatsapp/index.js';
-import { findParticipantsByWaId, type Participant } from './queries.js';
+import {
+  clearTries,
+  endConfirmationsOfFormerHolders,
+  endLinks,
+  linkedParticipantOf,
+  registeredOn,
+} from './numbers.repository.js';
+import { findParticipantsByWaId, type NumberMove, type Participant } from './participants.repository.js';
 
 // A number belongs to whoever is registered on it now (CONTRACT.md). Operators recycle prepaid numbers and
 // officers re-import participants with new ones, so nothing learnt about a number (who confirmed a birth
@@ -31,12 +29,8 @@ export async function holdersOf(db: Db | Tx, sender: SenderNumber): Promise<Part
     const registered = await findParticipantsByWaId(db, sender.waId);
     if (registered.length > 0) return registered;
   }
-  const [linked] = await db
-    .select({ participant: participants })
-    .from(contactLinks)
-    .innerJoin(participants, eq(participants.id, contactLinks.participantId))
-    .where(eq(contactLinks.contactKey, sender.contactKey));
-  return linked ? [linked.participant] : [];
+  const linked = await linkedParticipantOf(db, sender.contactKey);
+  return linked ? [linked] : [];
 }
 
 /** Names a set of holders: equal keys mean the same people hold the number. */
@@ -46,13 +40,7 @@ export const holdersKey = (holders: readonly Pick<Participant, 'id'>[]): string 
     .sort((a, b) => a - b)
     .join(',');
 
-/** A participant whose registered number an import changed. */
-export interface NumberMove {
-  participantId: number;
-  kpj: string;
-  from: string;
-  to: string;
-}
+export type { NumberMove };
 
 /** What an import changed about numbers. */
 export interface NumberChanges {
@@ -79,33 +67,17 @@ export async function releaseNumbers(tx: Tx, changes: NumberChanges, actor: stri
   const left = [...leftFrom.keys()];
   if (left.length > 0) {
     await auditMoves(tx, leftFrom, arrivedAt, actor);
-    const leftParam = JSON.stringify(left);
     // A confirmation stays only with a participant still registered on its number.
-    await tx.execute(sql`
-      delete from ${verifications} as v
-      where v.contact_key in (select value from jsonb_array_elements_text(${leftParam}::jsonb))
-        and (v.participant_id is null or not exists (
-          select 1 from ${participants} as p where p.id = v.participant_id and p.wa_id = v.contact_key))`);
-    await tx
-      .update(verifications)
-      .set({
-        failedAttempts: 0,
-        lockedUntil: null,
-        linkFailedAttempts: 0,
-        linkLockedUntil: null,
-        updatedAt: sql`now()`,
-      })
-      .where(
-        sql`${verifications.contactKey} in (select value from jsonb_array_elements_text(${leftParam}::jsonb))`,
-      );
+    await endConfirmationsOfFormerHolders(tx, left);
+    await clearTries(tx, left);
   }
   if (changes.moved.length === 0 && changes.linked.length === 0) return;
-  const numbers = JSON.stringify([...new Set([...left, ...arrivedAt.keys(), ...changes.linked])]);
-  const movedIds = JSON.stringify(changes.moved.map((c) => c.participantId));
-  await tx.execute(sql`
-    delete from ${contactLinks}
-    where ${contactLinks.contactKey} in (select value from jsonb_array_elements_text(${numbers}::jsonb))
-      or ${contactLinks.participantId} in (select value::integer from jsonb_array_elements_text(${movedIds}::jsonb))`);
+  const numbers = [...new Set([...left, ...arrivedAt.keys(), ...changes.linked])];
+  await endLinks(
+    tx,
+    numbers,
+    changes.moved.map((c) => c.participantId),
+  );
 }
 
 /** One audit record for each number someone left: its holders before and after the import, by KPJ. */
@@ -115,16 +87,9 @@ async function auditMoves(
   arrivedAt: ReadonlyMap<string, ReadonlySet<number>>,
   actor: string,
 ): Promise<void> {
-  // `created_at = now()`: registered by this import (now() is the transaction's start)
-  const holders = await queryRows<{ wa_id: string; id: number; kpj: string; fresh: boolean }>(
-    tx,
-    sql`select ${participants.waId} as wa_id, ${participants.id} as id, ${participants.kpj} as kpj,
-          ${participants.createdAt} = now() as fresh
-        from ${participants}
-        where ${participants.waId} in (select value from jsonb_array_elements_text(${JSON.stringify([...leftFrom.keys()])}::jsonb))`,
-  );
+  const holders = await registeredOn(tx, [...leftFrom.keys()]);
   const after = new Map<string, typeof holders>();
-  for (const r of holders) after.set(r.wa_id, [...(after.get(r.wa_id) ?? []), r]);
+  for (const r of holders) after.set(r.waId, [...(after.get(r.waId) ?? []), r]);
   const audits = [...leftFrom].map(([number, leavers]) => {
     const now = after.get(number) ?? [];
     const arrived = arrivedAt.get(number) ?? new Set<number>();

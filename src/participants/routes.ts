@@ -6,7 +6,7 @@ import { AppError, errorResponse, msg } from '../errors/index.js';
 import { CsvTable, readCsv } from './csv.js';
 import { getMessageHistory } from './history.js';
 import { importBills, importParticipants, importPayments } from './import.js';
-import { findParticipantByKpj } from './queries.js';
+import { findParticipantByKpj } from './participants.repository.js';
 import { KPJ_PATTERN } from './rows.js';
 import { mapInSlices } from './slices.js';
 

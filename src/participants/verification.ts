@@ -3,7 +3,7 @@ import { auditLog, type Db, kpjLinkAttempts, type Tx, verifications } from '../d
 import { maskPhone } from '../whatsapp/index.js';
 import { birthDateMatches, parseBirthDate } from './birth-date.js';
 import { holdersOf, type SenderNumber } from './numbers.js';
-import { findParticipantByKpj, type Participant } from './queries.js';
+import { findParticipantByKpj, type Participant } from './participants.repository.js';
 
 export const CONFIRMATION_DAYS = 30;
 export const MAX_ATTEMPTS = 3;

@@ -401,6 +401,75 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
     expect(new Set(keys.map((k) => k!.split(':')[1])).size).toBe(5);
   });
 
+  it('lapses a question left an hour unanswered: the next words are not its answer, and the sender is told', async () => {
+    cloud();
+    await importParticipants(
+      app.database.db,
+      [
+        {
+          kpj: '55555555555',
+          name: 'Dewi Lestari',
+          phone: '0812-3456-0005',
+          birthDate: '01-02-1980',
+          category: 'BPU',
+        },
+      ],
+      { dataKey: DATA_KEY, actor: 'test', source: 'json' },
+    );
+    await importBills(
+      app.database.db,
+      [
+        {
+          kpj: '55555555555',
+          period: '2026-11',
+          amount: 21800,
+          dueDate: '2026-11-15',
+          paymentCode: '8801000055550001',
+        },
+      ],
+      { actor: 'test', source: 'json' },
+    );
+    const asked = new Date(Date.now() - 3 * 3600_000);
+    await post(
+      buttonWebhook({ from: '6281234560005', payload: 'BILL', title: 'Cek iuran', timestamp: asked }),
+    );
+    expect(words((await replies(1, '6281234560005'))[0]!)).toBe(t('id', 'verify.ask'));
+    sent = [];
+    // her right birth date, but written two hours after the question
+    const late = new Date(asked.getTime() + 2 * 3600_000);
+    await post(textWebhook({ from: '6281234560005', text: '01-02-1980', timestamp: late }));
+    const all = await replies(3, '6281234560005');
+    expect(words(all[0]!)).toBe(t('id', 'engine.timed_out'));
+    expect(words(all[1]!)).toBe(t('id', 'fallback.not_understood'));
+    expect(all[2]?.interactive?.type).toBe('list');
+    expect(JSON.stringify(all)).not.toMatch(/16\.800|8801000022220001/);
+    const [v] = await app.database.db
+      .select()
+      .from(verifications)
+      .where(eq(verifications.contactKey, '6281234560005'));
+    expect(v?.verifiedUntil ?? null).toBeNull();
+    expect((await app.store.get('6281234560005'))?.machineId).toBe('fallback');
+  });
+
+  it('lets an idle flow the message still belongs to carry on, without a word about the lapse', async () => {
+    cloud();
+    const shown = new Date(Date.now() - 3 * 3600_000);
+    await post(textWebhook({ from: '6281234560005', text: 'ganti bahasa', timestamp: shown }));
+    await replies(1, '6281234560005');
+    expect((await app.store.get('6281234560005'))?.machineId).toBe('language');
+    sent = [];
+    const tapped = new Date(shown.getTime() + 2 * 3600_000);
+    await post(
+      listReplyWebhook({ from: '6281234560005', id: 'LANG:en', title: 'English', timestamp: tapped }),
+    );
+    const all = await replies(1, '6281234560005');
+    expect(all.map(words)).not.toContain(t('id', 'engine.timed_out'));
+    expect(all.map(words)).not.toContain(t('en', 'engine.timed_out'));
+    const [p] = await app.database.db.select().from(participants).where(eq(participants.kpj, '55555555555'));
+    expect(p?.language).toBe('en');
+    await app.database.db.update(participants).set({ language: 'id' }).where(eq(participants.id, p!.id));
+  });
+
   it('keeps the history of the whole conversation for the participant', async () => {
     const res = await app.app.inject({
       url: '/api/participants/11111111111/messages',

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CHOICE, LANGUAGES, type Language, PAY_CHANNELS, type Say } from '../../../flows/index.js';
-import { formatDate, formatDateTime, formatPeriod, formatRupiah } from '../../../src/conversations/format.js';
-import { createTranslator } from '../../../src/conversations/i18n.js';
 import { type RenderContext, renderEffect } from '../../../src/conversations/render.js';
+import {
+  createTranslator,
+  formatDate,
+  formatDateTime,
+  formatPeriod,
+  formatRupiah,
+} from '../../../src/i18n/index.js';
 import type { InteractiveBody, OutboundBody } from '../../../src/whatsapp/index.js';
 import { validateOas } from '../../support/openapi.js';
 import { balanceOf, bill, contextOf, months, renderCases, TO } from '../locales/usage.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LANGUAGES, type Language } from '../../../flows/index.js';
 import { ENGINE_KEYS } from '../../../src/conversations/engine.js';
+import { HANDOFF_KEYS } from '../../../src/handoff/index.js';
 import {
   BODY_LIMIT,
   createTranslator,
@@ -8,8 +9,7 @@ import {
   KEY_LIMITS,
   limitOf,
   resources,
-} from '../../../src/conversations/i18n.js';
-import { HANDOFF_KEYS } from '../../../src/handoff/index.js';
+} from '../../../src/i18n/index.js';
 import { keysUsedByFlows, keysUsedByRenderer } from './usage.js';
 
 const flat = Object.fromEntries(LANGUAGES.map((l) => [l, flattenKeys(resources[l])])) as Record<

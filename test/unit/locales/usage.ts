@@ -1,6 +1,6 @@
 import { FAQ, LANGUAGES, type Language, PAY_CHANNELS, type Say } from '../../../flows/index.js';
-import { createTranslator, type Translator } from '../../../src/conversations/i18n.js';
 import { type Balance, type RenderContext, renderEffect } from '../../../src/conversations/render.js';
+import { createTranslator, type Translator } from '../../../src/i18n/index.js';
 import { allTraces, keysOf } from '../flows/support.js';
 
 // Which locale keys the code uses: the flows' keys from every walked path (and the FAQ table), and the

@@ -32,7 +32,7 @@ export type Vars = Record<string, string | number>;
 export type Translator = (lang: Language, key: string, vars?: Vars) => string;
 export type Resources = Record<Language, Record<string, unknown>>;
 
-// src/conversations in development, dist/src/conversations once built; locales/ sits at the project root.
+// src/i18n in development, dist/src/i18n once built; locales/ sits at the project root.
 function localesDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
@@ -40,7 +40,7 @@ function localesDir(): string {
     if (existsSync(join(candidate, 'id', 'translation.json'))) return candidate;
     dir = dirname(dir);
   }
-  throw new Error('locales/ not found above src/conversations');
+  throw new Error('locales/ not found above src/i18n');
 }
 
 function load(): Resources {

@@ -1,19 +1,35 @@
-import { eq } from 'drizzle-orm';
-import { renderLinkRequestNotice } from '../../templates/index.js';
-import { contacts, type Db } from '../db/index.js';
-import type { Outbound } from '../outbound/index.js';
-import { createLinkRequest, maskKpj, type Participant, recordLinkNotice } from '../participants/index.js';
-import { isWindowOpen, maskPhone, textMessage } from '../whatsapp/index.js';
-import type { Translator } from './i18n.js';
+import { renderLinkRequestNotice } from '../../../templates/index.js';
+import { openHandoff } from '../../handoff/index.js';
+import { findContact } from '../../messages/index.js';
+import { createLinkRequest, maskKpj, type Participant, recordLinkNotice } from '../../participants/index.js';
+import { isWindowOpen, maskPhone, textMessage } from '../../whatsapp/index.js';
+import type { Handler, HandlerDeps } from './types.js';
 
 export const LINK_NOTICE_KEY = 'link.notice_registered';
 
-export interface LinkRequestDeps {
-  db: Db;
-  outbound: Outbound;
-  t: Translator;
-  now: () => Date;
-}
+/** The inbox reason of a conversation where an officer decides a link request. */
+export const LINK_REQUEST_REASON = 'link_request';
+
+/**
+ * Asks an officer to let this sender speak for a participant: only for the participant whose KPJ and birth
+ * date the sender has just typed (checkBirthDate named them). The handoff room opens the inbox
+ * conversation where the officer decides; the participants room records the request.
+ */
+export const requestLink: Handler<'requestLink'> = async (effect, scene, deps) => {
+  const { sender } = scene;
+  const candidate = sender.linkCandidate;
+  if (candidate?.kpj !== effect.params.kpj) {
+    deps.log?.warn({ contact: maskPhone(sender.contact.contactKey) }, 'link request refused: no match');
+    return null;
+  }
+  const handoffId = await openHandoff(deps.db, {
+    contactKey: sender.contact.contactKey,
+    participantId: sender.participant?.id ?? null,
+    reason: LINK_REQUEST_REASON,
+  });
+  await recordRequest(deps, { contactKey: sender.contact.contactKey, participant: candidate, handoffId });
+  return null;
+};
 
 /**
  * A sender nobody is registered on proved a participant's KPJ and birth date: that is a request, decided
@@ -21,8 +37,8 @@ export interface LinkRequestDeps {
  * in the participant's language (free-form inside its 24-hour window, else the notice template), so that
  * the real owner can object before anyone approves.
  */
-export async function requestLink(
-  deps: LinkRequestDeps,
+async function recordRequest(
+  deps: HandlerDeps,
   input: { contactKey: string; participant: Participant; handoffId: number | null },
 ): Promise<void> {
   const { participant } = input;
@@ -35,10 +51,7 @@ export async function requestLink(
   });
   if (!request.created || !registered) return;
 
-  const [owner] = await deps.db
-    .select({ lastInboundAt: contacts.lastInboundAt })
-    .from(contacts)
-    .where(eq(contacts.contactKey, registered));
+  const owner = await findContact(deps.db, registered);
   const facts = {
     name: participant.name,
     requester: maskPhone(input.contactKey),
