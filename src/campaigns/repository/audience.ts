@@ -68,6 +68,8 @@ function audiencePage(audience: Audience, today: string, after: number, size: nu
   return sql`select distinct on (${p.id}) ${p.id} as participant_id, ${b.id} as bill_id
     from ${participants} ${p} join ${bills} ${b} on ${billFilter(audience)}
     where ${participantFilter(audience, today)} and ${p.id} > ${after}
+      -- said of the bills too, so that their index scan starts at the page, not at the first bill
+      and ${b.participantId} > ${after}
     order by ${p.id}, ${b.period}
     limit ${size}`;
 }
