@@ -30,6 +30,9 @@ export interface PumpContext extends CampaignContext {
 /** A claimed reminder whose message was never made (a crash between claim and enqueue) is handed over again. */
 const RESEND_AFTER_SECONDS = 30;
 const RESEND_PAGE = 1000;
+/** Reminders claimed, rendered and handed to the sender at a time. */
+const HAND_OVER_BATCH = 500;
+const FIRST_BATCH = 50;
 /** Pages of audience one pass may write looking for reminders to send (held-out rows send nothing). */
 const MAX_PAGES_A_PASS = 10;
 /** A campaign held by the messaging limit looks for freed budget this often. */
@@ -48,10 +51,17 @@ export async function pump(ctx: PumpContext, c: Campaign): Promise<void> {
 
   // Outside sending hours nothing new is queued; what is queued already waits in the sender.
   if (!holdFor(at, ctx.hours)) {
-    const room = ctx.inFlight - (await countInFlight(ctx.db, c.id));
-    if (room > 0) {
-      const claimed = await claimWritingAudience(ctx, c, room, at, progress);
+    // Handed over a batch at a time, so that the sender starts on the first while the next is rendered.
+    // A campaign with nothing in flight (just started, or resumed) hands over a small batch and leaves
+    // the rest to the next pass: the sender's first sends do not wait behind the rendering of thousands.
+    const inFlight = await countInFlight(ctx.db, c.id);
+    let room = inFlight === 0 ? Math.min(FIRST_BATCH, ctx.inFlight) : ctx.inFlight - inFlight;
+    while (room > 0) {
+      const asked = Math.min(room, HAND_OVER_BATCH);
+      const claimed = await claimWritingAudience(ctx, c, asked, at, progress);
       if (claimed.length > 0) await handOver(ctx, c, claimed);
+      if (claimed.length < asked) break;
+      room -= claimed.length;
     }
   }
 
