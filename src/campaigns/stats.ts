@@ -5,6 +5,7 @@ import {
   campaignFunnel,
   costByOrigin,
   countAudience,
+  countWrittenThrough,
   failuresByCode,
   skipsByReason,
 } from './repository/index.js';
@@ -126,8 +127,8 @@ export async function campaignReport(
 
 /**
  * How many the campaign reminds: its recipient rows once the audience is written; while it is written a
- * page at a time, those rows and the rest of the audience as it is now (a standing campaign's, before its
- * first day, is its audience now).
+ * page at a time, the rows up to its cursor and the rest of the audience as it is now (a standing
+ * campaign's, before its first day, is its audience now).
  */
 export async function audienceSizeOf(
   db: Queryable,
@@ -138,7 +139,9 @@ export async function audienceSizeOf(
   if (c.recipientsReadyAt) return recipients;
   const audience = audienceSchema.parse(c.audience);
   if (standingSchedule(c)) return recipients > 0 ? recipients : countAudience(db, audience, today);
-  return recipients + (await countAudience(db, audience, today, c.audienceCursor));
+  if (c.audienceCursor === null) return countAudience(db, audience, today);
+  const written = await countWrittenThrough(db, c.id, c.audienceCursor);
+  return written + (await countAudience(db, audience, today, c.audienceCursor));
 }
 
 /**

@@ -90,6 +90,15 @@ export async function claimedWithoutMessage(
   return found.map(toReminder);
 }
 
+/** Recipient rows of the audience's participants up to `last` (the part of the audience written). */
+export async function countWrittenThrough(db: Queryable, campaignId: number, last: number): Promise<number> {
+  const [row] = await queryRows<{ n: string | number }>(
+    db,
+    sql`select count(*) as n from ${R} where ${R.campaignId} = ${campaignId} and ${R.participantId} <= ${last}`,
+  );
+  return num(row?.n);
+}
+
 /** Something is left to send: a pending reminder or one whose message has not left the sender. */
 export async function hasOpenReminders(db: Queryable, campaignId: number): Promise<boolean> {
   const [row] = await queryRows<{ open: boolean }>(
