@@ -52,10 +52,12 @@ export async function pump(ctx: PumpContext, c: Campaign): Promise<void> {
   // Outside sending hours nothing new is queued; what is queued already waits in the sender.
   if (!holdFor(at, ctx.hours)) {
     // Handed over a batch at a time, so that the sender starts on the first while the next is rendered.
-    // A campaign with nothing in flight (just started, or resumed) hands over a small batch and leaves
-    // the rest to the next pass: the sender's first sends do not wait behind the rendering of thousands.
-    const inFlight = await countInFlight(ctx.db, c.id);
-    let room = inFlight === 0 ? Math.min(FIRST_BATCH, ctx.inFlight) : ctx.inFlight - inFlight;
+    // A campaign's very first pass (nothing of its audience written yet) hands over a small batch and
+    // leaves the rest to the next pass: its first sends do not wait behind the rendering of thousands.
+    const first = progress !== null && c.audienceCursor === null;
+    let room = first
+      ? Math.min(FIRST_BATCH, ctx.inFlight)
+      : ctx.inFlight - (await countInFlight(ctx.db, c.id));
     while (room > 0) {
       const asked = Math.min(room, HAND_OVER_BATCH);
       const claimed = await claimWritingAudience(ctx, c, asked, at, progress);
