@@ -10,6 +10,7 @@ import {
   type OriginKind,
   outboundStatusCursor,
   queryRows,
+  statement,
   type Tx,
 } from '../db/index.js';
 import { type Origin, originColumns, originOf } from './origin.js';
@@ -17,7 +18,8 @@ import type { Priority } from './queue.js';
 
 // The sender's statements on `messages` (and its cursor over `message_statuses`). The hot ones are raw SQL
 // over one jsonb parameter for a whole batch: measured, a page as thousands of bind parameters cost
-// PostgreSQL more to parse and bind than the work itself. Names come from the schema.
+// PostgreSQL more to parse and bind than the work itself. Names come from the schema; the hot statements'
+// text is built once (`statement`).
 
 type Queryable = Db | Tx;
 type MessageRow = typeof messages.$inferSelect;
@@ -43,6 +45,27 @@ type RawSendRow = Omit<SendRow, 'origin'> &
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+const loadStatement = statement(
+  (
+    ids,
+    horizon,
+  ) => sql`select ${m.id} as "id", ${m.status} as "status", ${m.participantId} as "participantId",
+      ${m.direction} as "direction", ${m.payload} as "payload", ${m.priority} as "priority",
+      ${m.attempts} as "attempts", ${m.contactKey} as "contactKey", ${m.originKind} as "originKind",
+      ${m.campaignRecipientId} as "campaignRecipientId", ${m.campaignAttempt} as "campaignAttempt",
+      (extract(epoch from ${c.lastInboundAt}) * 1000)::float8 as "lastInboundMs",
+      ${m.priority} = 'reply' and exists (
+        select 1 from ${messages} ${earlier}
+        where ${earlier.contactKey} = ${m.contactKey} and ${earlier.direction} = 'out'
+          and ${earlier.priority} = 'reply' and ${earlier.id} < ${m.id}
+          and ${earlier.status} in ('queued', 'sending')
+          and ${earlier.createdAt} > now() - ${horizon}::interval)
+        as "earlierReplyUnsent"
+    from ${messages} ${m}
+    left join ${contacts} ${c} on ${c.contactKey} = ${m.contactKey}
+    where ${m.id} in (select value::bigint from jsonb_array_elements_text(${ids}::jsonb))`,
+);
+
 /** The rows of these messages, with the contact's window and the order of replies, in the order of `ids`. */
 export async function loadForSend(
   db: Queryable,
@@ -51,21 +74,7 @@ export async function loadForSend(
 ): Promise<(SendRow | undefined)[]> {
   const found = await queryRows<RawSendRow>(
     db,
-    sql`select ${m.id} as "id", ${m.status} as "status", ${m.participantId} as "participantId",
-        ${m.direction} as "direction", ${m.payload} as "payload", ${m.priority} as "priority",
-        ${m.attempts} as "attempts", ${m.contactKey} as "contactKey", ${m.originKind} as "originKind",
-        ${m.campaignRecipientId} as "campaignRecipientId", ${m.campaignAttempt} as "campaignAttempt",
-        (extract(epoch from ${c.lastInboundAt}) * 1000)::float8 as "lastInboundMs",
-        ${m.priority} = 'reply' and exists (
-          select 1 from ${messages} ${earlier}
-          where ${earlier.contactKey} = ${m.contactKey} and ${earlier.direction} = 'out'
-            and ${earlier.priority} = 'reply' and ${earlier.id} < ${m.id}
-            and ${earlier.status} in ('queued', 'sending')
-            and ${earlier.createdAt} > now() - ${`${replyOrderMinutes} minutes`}::interval)
-          as "earlierReplyUnsent"
-      from ${messages} ${m}
-      left join ${contacts} ${c} on ${c.contactKey} = ${m.contactKey}
-      where ${m.id} in (select value::bigint from jsonb_array_elements_text(${jsonParam(ids)}::jsonb))`,
+    loadStatement(jsonParam(ids), `${replyOrderMinutes} minutes`),
   );
   const byId = new Map(found.map((r) => [Number(r.id), toSendRow(r)]));
   return ids.map((id) => byId.get(id));
@@ -91,12 +100,14 @@ const toSendRow = (r: RawSendRow): SendRow => ({
 });
 
 /** Ids for new rows, drawn before the insert so that each body can carry its row's callback data. */
+const reserveStatement = statement(
+  (count) => sql`select nextval(pg_get_serial_sequence(${sql.raw(`'${getTableName(messages)}'`)},
+      ${sql.raw(`'${messages.id.name}'`)})) as id
+    from generate_series(1, ${count})`,
+);
+
 export async function reserveIds(db: Queryable, count: number): Promise<number[]> {
-  const reserved = await queryRows<{ id: string | number }>(
-    db,
-    sql`select nextval(pg_get_serial_sequence(${getTableName(messages)}, ${messages.id.name})) as id
-      from generate_series(1, ${count})`,
-  );
+  const reserved = await queryRows<{ id: string | number }>(db, reserveStatement(count));
   return reserved.map((r) => Number(r.id));
 }
 
@@ -112,6 +123,35 @@ export interface NewMessage {
   dedupeKey: string | null;
   origin: Origin;
 }
+
+const insertColumns = [
+  messages.id,
+  messages.direction,
+  messages.contactKey,
+  messages.participantId,
+  messages.type,
+  messages.text,
+  messages.templateName,
+  messages.payload,
+  messages.status,
+  messages.priority,
+  messages.dedupeKey,
+  messages.occurredAt,
+  messages.originKind,
+  messages.campaignRecipientId,
+  messages.campaignAttempt,
+];
+const insertStatement = statement(
+  (page, at) => sql`insert into ${messages} (${sql.join(insertColumns.map(col), sql`, `)})
+    select x.id, 'out', x.contact_key, x.participant_id, x.type, x.text, x.template_name, x.payload,
+      'queued', x.priority, x.dedupe_key, ${at}::timestamptz, x.origin_kind,
+      x.campaign_recipient_id, x.campaign_attempt
+    from jsonb_to_recordset(${page}::jsonb) as x(id bigint, contact_key text,
+      participant_id integer, type text, text text, template_name text, payload jsonb, priority text,
+      dedupe_key text, origin_kind text, campaign_recipient_id bigint, campaign_attempt integer)
+    on conflict (${col(messages.dedupeKey)}) do nothing
+    returning ${messages.id}`,
+);
 
 /** Inserts queued messages (a row whose dedupe key exists is left alone); answers the ids inserted. */
 export async function insertQueued(db: Queryable, page: NewMessage[], at: Date): Promise<Set<number>> {
@@ -132,37 +172,9 @@ export async function insertQueued(db: Queryable, page: NewMessage[], at: Date):
       campaign_attempt: o.campaignAttempt,
     };
   });
-  const columns = sql.join(
-    [
-      messages.id,
-      messages.direction,
-      messages.contactKey,
-      messages.participantId,
-      messages.type,
-      messages.text,
-      messages.templateName,
-      messages.payload,
-      messages.status,
-      messages.priority,
-      messages.dedupeKey,
-      messages.occurredAt,
-      messages.originKind,
-      messages.campaignRecipientId,
-      messages.campaignAttempt,
-    ].map(col),
-    sql`, `,
-  );
   const inserted = await queryRows<{ id: string | number }>(
     db,
-    sql`insert into ${messages} (${columns})
-      select x.id, 'out', x.contact_key, x.participant_id, x.type, x.text, x.template_name, x.payload,
-        'queued', x.priority, x.dedupe_key, ${at.toISOString()}::timestamptz, x.origin_kind,
-        x.campaign_recipient_id, x.campaign_attempt
-      from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as x(id bigint, contact_key text,
-        participant_id integer, type text, text text, template_name text, payload jsonb, priority text,
-        dedupe_key text, origin_kind text, campaign_recipient_id bigint, campaign_attempt integer)
-      on conflict (${col(messages.dedupeKey)}) do nothing
-      returning ${messages.id}`,
+    insertStatement(JSON.stringify(input), at.toISOString()),
   );
   return new Set(inserted.map((r) => Number(r.id)));
 }
@@ -200,6 +212,14 @@ export async function findByDedupeKey(db: Queryable, dedupeKey: string) {
   return row;
 }
 
+const claimStatement = statement(
+  (items) => sql`update ${messages} ${m} set ${col(messages.status)} = 'sending',
+      ${col(messages.attempts)} = ${m.attempts} + 1
+    from jsonb_to_recordset(${items}::jsonb) as x(id bigint, attempts integer)
+    where ${m.id} = x.id and ${m.status} in ('queued', 'sending') and ${m.attempts} = x.attempts
+    returning ${m.id} as id, ${m.attempts} as attempts`,
+);
+
 /** Claimed on the attempts seen: should two runs of one message ever overlap, only one sends. */
 export async function claimForSend(
   db: Queryable,
@@ -207,15 +227,25 @@ export async function claimForSend(
 ): Promise<(number | null)[]> {
   const claimed = await queryRows<{ id: string | number; attempts: number }>(
     db,
-    sql`update ${messages} ${m} set ${col(messages.status)} = 'sending',
-        ${col(messages.attempts)} = ${m.attempts} + 1
-      from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as x(id bigint, attempts integer)
-      where ${m.id} = x.id and ${m.status} in ('queued', 'sending') and ${m.attempts} = x.attempts
-      returning ${m.id} as id, ${m.attempts} as attempts`,
+    claimStatement(JSON.stringify(items)),
   );
   const byId = new Map(claimed.map((r) => [Number(r.id), Number(r.attempts)]));
   return items.map((i) => byId.get(i.id) ?? null);
 }
+
+const unsent = sql`${m.status} in ('queued', 'sending')`;
+const storeStatement = statement(
+  (items) => sql`with stored as (
+      update ${messages} ${m} set ${col(messages.wamid)} = x.wamid,
+        ${col(messages.status)} = case when ${unsent} then 'accepted' else ${m.status} end,
+        ${col(messages.errorCode)} = case when ${unsent} then null else ${m.errorCode} end,
+        ${col(messages.errorTitle)} = case when ${unsent} then null else ${m.errorTitle} end
+      from jsonb_to_recordset(${items}::jsonb) as x(id bigint, wamid text)
+      where ${m.id} = x.id
+      returning ${m.id} as id, ${m.wamid} as wamid)
+    select distinct stored.id, stored.wamid
+    from stored join ${messageStatuses} on ${messageStatuses.wamid} = stored.wamid`,
+);
 
 /**
  * The wamid stored and the row accepted; answers the messages whose statuses reached us before it (the
@@ -227,20 +257,9 @@ export async function storeAccepted(
   db: Queryable,
   items: readonly { id: number; wamid: string }[],
 ): Promise<{ id: number; wamid: string }[]> {
-  const unsent = sql`${m.status} in ('queued', 'sending')`;
   const early = await queryRows<{ id: string | number; wamid: string }>(
     db,
-    sql`with stored as (
-        update ${messages} ${m} set ${col(messages.wamid)} = x.wamid,
-          ${col(messages.status)} = case when ${unsent} then 'accepted' else ${m.status} end,
-          ${col(messages.errorCode)} = case when ${unsent} then null else ${m.errorCode} end,
-          ${col(messages.errorTitle)} = case when ${unsent} then null else ${m.errorTitle} end
-        from jsonb_to_recordset(${JSON.stringify(items.map(({ id, wamid }) => ({ id, wamid })))}::jsonb)
-          as x(id bigint, wamid text)
-        where ${m.id} = x.id
-        returning ${m.id} as id, ${m.wamid} as wamid)
-      select distinct stored.id, stored.wamid
-      from stored join ${messageStatuses} on ${messageStatuses.wamid} = stored.wamid`,
+    storeStatement(JSON.stringify(items.map(({ id, wamid }) => ({ id, wamid })))),
   );
   return early.map((e) => ({ id: Number(e.id), wamid: e.wamid }));
 }
