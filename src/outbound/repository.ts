@@ -2,6 +2,7 @@ import { and, eq, getTableName, inArray, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
   col,
+  cols,
   contacts,
   type Db,
   jsonParam,
@@ -142,7 +143,7 @@ const insertColumns = [
   messages.campaignAttempt,
 ];
 const insertStatement = statement(
-  (page, at) => sql`insert into ${messages} (${sql.join(insertColumns.map(col), sql`, `)})
+  (page, at) => sql`insert into ${messages} (${cols(...insertColumns)})
     select x.id, 'out', x.contact_key, x.participant_id, x.type, x.text, x.template_name, x.payload,
       'queued', x.priority, x.dedupe_key, ${at}::timestamptz, x.origin_kind,
       x.campaign_recipient_id, x.campaign_attempt

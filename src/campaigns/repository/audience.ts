@@ -3,7 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import {
   bills,
   campaignRecipients,
-  col,
+  cols,
   type Db,
   jsonParam,
   participants,
@@ -77,7 +77,7 @@ function audiencePage(audience: Audience, today: string, after: number, size: nu
 /** A page of (participant, bill) pairs written as recipient rows, `holdoutPercent` of them held out. */
 function writeRecipients(campaignId: number, page: SQL, holdoutPercent: number, last: SQL): SQL {
   const r = campaignRecipients;
-  const columns = sql.join([r.campaignId, r.participantId, r.billId, r.status, r.holdout].map(col), sql`, `);
+  const columns = cols(r.campaignId, r.participantId, r.billId, r.status, r.holdout);
   return sql`with page as (${page}),
     drawn as (select participant_id, bill_id, random() * 100 < ${holdoutPercent} as held from page),
     ins as (
