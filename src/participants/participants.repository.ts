@@ -189,14 +189,15 @@ export async function consentHistory(
     .limit(limit);
 }
 
-/** Rows an import must write before it refreshes the planner's statistics of the table. */
+/** Rows an import must write before it looks at the table's statistics. */
 const ANALYZE_AFTER_ROWS = 1000;
 
 /**
  * The campaign audience query is planned from these tables' statistics, and autovacuum refreshes them late
  * or never (it may be off): just after a large import the planner took 20,000 new rows for a handful and
- * chose a plan that read every unpaid bill for each page (bench/README.md, first send). Refreshed when an
- * import wrote at least a tenth of the table, or the table was never analysed.
+ * chose a plan that read every unpaid bill for each page (bench/README.md, first send). Refreshed when the
+ * table was never analysed, or has grown to twice its size at the last analysis: a register imported in
+ * chunks is analysed a few times as it grows (log2 of its chunks), and an import into a large table never.
  */
 export async function refreshStatistics(
   db: Db,
@@ -205,11 +206,13 @@ export async function refreshStatistics(
 ): Promise<void> {
   if (written < ANALYZE_AFTER_ROWS) return;
   try {
-    const [row] = await queryRows<{ n: number }>(
+    const [row] = await queryRows<{ tuples: number; pages: number; now: number }>(
       db,
-      sql`select reltuples::float8 as n from pg_class where oid = ${getTableName(table)}::regclass`,
+      sql`select reltuples::float8 as tuples, relpages::float8 as pages,
+          (pg_relation_size(oid) / current_setting('block_size')::integer)::float8 as now
+        from pg_class where oid = ${getTableName(table)}::regclass`,
     );
-    if (row && row.n >= 0 && written < row.n / 10) return;
+    if (row && row.tuples >= 0 && row.now < 2 * Math.max(row.pages, 1)) return;
     await db.execute(sql`analyze ${table}`);
   } catch {
     // The import is committed: statistics are the planner's help, and autovacuum will refresh them later.
