@@ -73,6 +73,7 @@ try {
   const bytesBefore = await databaseBytes();
   const meter = await cpuMeter({ databaseUrl: database.url, redisUrl });
   const started = performance.now();
+  const startedAt = performance.timeOrigin + started;
   const start = await fetch(`${service.address}/api/campaigns/${campaign.id}/start`, {
     method: 'POST',
     headers: { authorization: headers.authorization },
@@ -108,6 +109,8 @@ try {
     if (performance.now() - started > 30 * 60_000) throw new Error('blast did not finish in 30 minutes');
   }
   const tagihSeconds = (performance.now() - started) / 1000;
+  const { first } = await fake.stats();
+  const firstSendMs = first === null ? Number.NaN : first - startedAt;
   const cost = await meter.read();
   await meter.close();
   const bytesPerMessage = ((await databaseBytes()) - bytesBefore) / size;
@@ -167,6 +170,9 @@ try {
   );
   console.log(
     `  ratio:    ${(tagihRate / fetchRate).toFixed(2)} of fetch, ${(tagihRate / httpRate).toFixed(2)} of node:http (target ≥ 0.5)`,
+  );
+  console.log(
+    `  first send: ${firstSendMs.toFixed(0)} ms after /start (participants and bills imported just before)`,
   );
   console.log(`  requests to the fake beyond one per recipient: ${duplicates}`);
   console.log(`  cost:     ${describeCost(cost, size)}`);

@@ -177,7 +177,8 @@ async function runRound(processes: number, round: number): Promise<Round> {
     if (start.status !== 202) throw new Error(`start answered ${start.status}: ${await start.text()}`);
 
     const accepted = () =>
-      count(sql`select count(*)::int as n from campaign_recipients r join messages m on m.id = r.message_id
+      count(sql`select count(*)::int as n from campaign_recipients r
+        join messages m on m.campaign_recipient_id = r.id and m.campaign_attempt = r.attempts
         where r.campaign_id = ${campaign.id} and m.status = 'accepted'`);
     let done = 0;
     let lastPrint = started;

@@ -2,8 +2,8 @@
 //
 // A blast's worth of status webhooks (sent, delivered and read for every message, batched as the Cloud API
 // batches them) into the real service on real PostgreSQL and Redis. Two blasts of `--size` reminders each
-// are laid down as the sender leaves them (messages 'accepted' with a wamid, campaign_recipients linked,
-// campaign completed), one blast for each of `--connections` and one more. Each of the first go in as fast
+// are laid down as the sender leaves them (messages 'accepted' with a wamid, each naming its
+// campaign_recipients row as its origin, campaign completed), one blast for each of `--connections` and one more. Each of the first go in as fast
 // as the service answers with that many requests in flight, the last at a fixed `--rate` of statuses per
 // second (3× a blast at the Cloud API's top 1,000 mps by default) for latency. Baseline, in the same run and with the same bodies and load: a bare
 // Fastify route that only checks the HMAC. Afterwards every message must be 'read', each (wamid, status)
@@ -11,9 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import Fastify from 'fastify';
-import { dedupeKeyFor } from '../src/campaigns/runner.js';
-import { rows as query } from '../src/campaigns/sql.js';
-import { campaignRecipients, campaigns, messages } from '../src/db/index.js';
+import { dedupeKeyFor } from '../src/campaigns/usecases/send.js';
+import { campaignRecipients, campaigns, messages, queryRows as query } from '../src/db/index.js';
 import { callbackDataFor } from '../src/messages/index.js';
 import { importBills } from '../src/participants/index.js';
 import { verifySignature, withCallbackData } from '../src/whatsapp/index.js';
@@ -255,14 +254,12 @@ try {
           priority: 'blast' as const,
           attempts: 1,
           dedupeKey: dedupeKeyFor(recipients[n]!.id, 0),
+          originKind: 'campaign' as const,
+          campaignRecipientId: recipients[n]!.id,
+          campaignAttempt: 0,
         };
       });
       await db.insert(messages).values(values);
-      await db.execute(sql`update campaign_recipients r set message_id = l.message_id
-        from jsonb_to_recordset(${JSON.stringify(
-          recipients.map((r, n) => ({ id: r.id, message_id: ids[n] })),
-        )}::jsonb) as l(id bigint, message_id bigint)
-        where r.id = l.id`);
     }
     blasts.push(sent);
   }

@@ -209,6 +209,8 @@ export interface FakeCloudApi {
     arrivals: number[];
     recipients: string[];
     duplicates: number;
+    /** when the first request to …/messages arrived (ms since the epoch, the fake's clock); null before */
+    first: number | null;
   }>;
   stop(): Promise<void>;
 }
@@ -225,7 +227,7 @@ export async function startFakeCloudApi(
 const { createServer } = require('node:http');
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-let n = 0; const bodies = []; const arrivals = []; const recipients = [];
+let n = 0; let first = null; const bodies = []; const arrivals = []; const recipients = [];
 const seen = new Set(); let duplicates = 0;
 const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
   const chunks = [];
@@ -233,6 +235,7 @@ const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
   req.on('end', () => {
     const isSend = req.url.endsWith('/messages');
     if (isSend) {
+      if (first === null) first = performance.timeOrigin + performance.now();
       const text = Buffer.concat(chunks).toString();
       if (bodies.length < 5) bodies.push(text);
       if (workerData.keepArrivals) {
@@ -257,7 +260,7 @@ const server = createServer({ keepAliveTimeout: 60000 }, (req, res) => {
 });
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (m) => {
-  if (m === 'stats') parentPort.postMessage({ count: n, bodies, arrivals, recipients, duplicates });
+  if (m === 'stats') parentPort.postMessage({ count: n, bodies, arrivals, recipients, duplicates, first });
   if (m === 'stop') {
     server.close(() => process.exit(0));
     server.closeAllConnections();

@@ -1,14 +1,10 @@
 // The one door to the campaigns room: reminder blasts, their recipients, the pre-send guard, and stats.
-export { type Audience, audienceSchema, countAudience } from './audience.js';
+export { type Audience, audienceSchema } from './audience.js';
 export { holdFor, localDate, type SendingHours } from './hours.js';
 export { campaignImpact, differenceOfProportions, type Impact } from './impact.js';
+export { countAudience } from './repository/index.js';
 export { type CampaignRoutesOptions, campaignRoutes } from './routes.js';
-export {
-  type CampaignLogger,
-  type CampaignRunner,
-  type CampaignRunnerDeps,
-  createCampaignRunner,
-  DEDUPE_PREFIX,
-  PAUSE_CODES,
-} from './runner.js';
+export { type CampaignRunner, type CampaignRunnerDeps, createCampaignRunner } from './runner.js';
 export { type CampaignReport, type CampaignStats, campaignReport, estimate } from './stats.js';
+export type { CampaignLogger } from './usecases/context.js';
+export { PAUSE_CODES } from './usecases/decide.js';

@@ -1,17 +1,18 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { findTemplate } from '../../templates/index.js';
 import type { Config } from '../config.js';
-import { type CampaignStatus, campaigns, type Db } from '../db/index.js';
+import { campaigns, type Db } from '../db/index.js';
 import { AppError, errorResponse, type Message, msg } from '../errors/index.js';
 import type { Metrics } from '../metrics.js';
-import { audienceSchema, countAudience } from './audience.js';
+import { audienceSchema } from './audience.js';
 import { localDate } from './hours.js';
 import { campaignImpact } from './impact.js';
-import { rows } from './sql.js';
-import { campaignReport, estimate, messagingCost } from './stats.js';
+import { countAudience } from './repository/index.js';
+import { audienceSizeOf, campaignReport, estimate, messagingCost } from './stats.js';
+import { controlCampaign } from './usecases/control.js';
 
 export interface CampaignRoutesOptions {
   db: Db;
@@ -58,14 +59,6 @@ const fieldError = (path: string, text: Message) =>
 
 const noCampaign = (id: number) => new AppError('not_found', msg('campaign.not_found', { id }));
 const notFound = errorResponse('No campaign with this id');
-
-/** Which statuses each action may move a campaign from, and where to. */
-const TRANSITIONS: Record<'start' | 'pause' | 'resume' | 'cancel', [CampaignStatus[], CampaignStatus]> = {
-  start: [['draft'], 'running'],
-  pause: [['running'], 'paused'],
-  resume: [['paused'], 'running'],
-  cancel: [['draft', 'running', 'paused'], 'cancelled'],
-};
 
 export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (scope, opts) => {
   const app = scope.withTypeProvider<ZodTypeProvider>();
@@ -153,48 +146,18 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       },
       async (request, reply) => {
         const { id } = request.params;
-        const [from, to] = TRANSITIONS[action];
         const by = request.apiKey?.name ?? 'unknown';
-        const moved = await db.transaction(async (tx) => {
-          const [row] = await tx
-            .update(campaigns)
-            .set({
-              status: to,
-              updatedAt: now(),
-              ...(action === 'start' ? { startedAt: now() } : {}),
-              ...(action === 'pause' ? { pauseReason: `paused by ${by}` } : {}),
-              ...(action === 'resume' ? { pauseReason: null } : {}),
-            })
-            .where(and(eq(campaigns.id, id), inArray(campaigns.status, from)))
-            .returning({ id: campaigns.id, status: campaigns.status });
-          if (row && action === 'cancel') {
-            // Whatever was not sent yet is dropped: pending rows now, queued ones whose message is still
-            // waiting (the sender's guard skips those as their turn comes).
-            const [dropped] = await rows<{ n: string | number }>(
-              tx,
-              sql`with dropped as (
-                update campaign_recipients r
-                set status = 'skipped', skip_reason = 'cancelled', skipped_at = now(), settled_at = now()
-                where r.campaign_id = ${id} and (r.status = 'pending' or (r.status = 'queued' and (
-                  r.message_id is null or exists (
-                    select 1 from messages m where m.id = r.message_id and m.status = 'queued'))))
-                returning 1)
-              select count(*) as n from dropped`,
-            );
-            const count = Number(dropped?.n ?? 0);
-            if (count > 0) opts.metrics?.campaignSkips.inc({ reason: 'cancelled' }, count);
-          }
-          return row;
-        });
-        if (moved) return reply.code(202).send(moved);
-        const [exists] = await db
-          .select({ status: campaigns.status })
-          .from(campaigns)
-          .where(eq(campaigns.id, id));
-        if (!exists) throw noCampaign(id);
+        const moved = await controlCampaign(
+          { db, now, ...(opts.metrics ? { metrics: opts.metrics } : {}) },
+          id,
+          action,
+          by,
+        );
+        if (moved.ok) return reply.code(202).send(moved.campaign);
+        if (moved.reason === 'not_found') throw noCampaign(id);
         throw new AppError(
           'conflict',
-          msg('campaign.cannot', { action, status: exists.status, allowed: from }),
+          msg('campaign.cannot', { action, status: moved.status, allowed: moved.allowed }),
         );
       },
     );
@@ -260,10 +223,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       const [c] = await db.select().from(campaigns).where(eq(campaigns.id, id));
       if (!c) throw noCampaign(id);
       const report = await campaignReport(db, id, opts.config.campaigns.priceIdr);
-      const audienceSize =
-        report.recipients > 0 || c.recipientsReadyAt
-          ? report.recipients
-          : await countAudience(db, audienceSchema.parse(c.audience), today());
+      const audienceSize = await audienceSizeOf(db, c, report.recipients, today());
       return {
         id: c.id,
         name: c.name,

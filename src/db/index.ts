@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { type SQL, sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -127,3 +127,24 @@ export const cols = (...columns: { name: string }[]): SQL =>
     columns.map((c) => col(c)),
     sql`, `,
   );
+
+const dialect = new PgDialect();
+
+/**
+ * A statement whose text is built once, names from the schema included, with a slot for each value a call
+ * gives (`build`'s parameters, in order). Measured on a blast: building a statement of a few dozen
+ * interpolated names on every call cost the sender's thread more than the rest of drizzle together.
+ */
+export function statement(build: (...slots: SQL[]) => SQL): (...values: unknown[]) => SQL {
+  const marks = Array.from({ length: build.length }, (_, i) => sql.raw(`⟦${i}⟧`));
+  const built = dialect.sqlToQuery(build(...marks));
+  if (built.params.length > 0) throw new Error('statement: every value goes in a slot');
+  const parts = built.sql.split(/⟦(\d+)⟧/);
+  return (...values) => {
+    const chunks: SQL[] = [sql.raw(parts[0]!)];
+    for (let i = 1; i < parts.length; i += 2) {
+      chunks.push(sql`${values[Number(parts[i])]}`, sql.raw(parts[i + 1]!));
+    }
+    return sql.join(chunks);
+  };
+}

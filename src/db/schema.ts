@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
@@ -215,6 +216,14 @@ export const MESSAGE_STATUSES = [
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+/**
+ * Who asked for an outbound message: a campaign's reminder, the bot's reply to an inbound message, an
+ * officer's words in the inbox, or a notice the service sends of its own accord (a return to the bot, a
+ * link request, the re-engagement template). The sender asks the origin's guard and tells it the outcome.
+ */
+export const ORIGIN_KINDS = ['campaign', 'reply', 'agent', 'notice'] as const;
+export type OriginKind = (typeof ORIGIN_KINDS)[number];
+
 /** Both directions. Outbound rows exist from the moment a send is queued, so nothing is lost. */
 export const messages = pgTable(
   'messages',
@@ -246,6 +255,14 @@ export const messages = pgTable(
     pricingType: text('pricing_type'),
     /** outbound: 'reply' (a conversation) or 'blast' (a campaign) */
     priority: text('priority', { enum: ['reply', 'blast'] }),
+    /** outbound: who asked for it (ORIGIN_KINDS); null for inbound */
+    originKind: text('origin_kind', { enum: ORIGIN_KINDS }),
+    /** origin 'campaign': the reminder this message is an attempt of */
+    campaignRecipientId: bigint('campaign_recipient_id', { mode: 'number' }).references(
+      (): AnyPgColumn => campaignRecipients.id,
+    ),
+    /** origin 'campaign': which attempt of the reminder (its attempts when it was queued) */
+    campaignAttempt: integer('campaign_attempt'),
     attempts: integer('attempts').notNull().default(0),
     /** outbound: a caller's key that makes enqueueing idempotent */
     dedupeKey: text('dedupe_key'),
@@ -268,6 +285,16 @@ export const messages = pgTable(
     index('messages_unhandled_idx')
       .on(t.contactKey, t.occurredAt, t.id)
       .where(sql`${t.direction} = 'in' and ${t.handledAt} is null`),
+    // one message per attempt of a reminder; a recipient's message is the one of its current attempt
+    uniqueIndex('messages_campaign_origin_key')
+      .on(t.campaignRecipientId, t.campaignAttempt)
+      .where(sql`${t.campaignRecipientId} is not null`),
+    check(
+      'messages_campaign_origin',
+      sql`case when ${t.originKind} = 'campaign'
+        then ${t.campaignRecipientId} is not null and ${t.campaignAttempt} is not null
+        else ${t.campaignRecipientId} is null and ${t.campaignAttempt} is null end`,
+    ),
     // the messaging-limit budget (WHATSAPP_TIER) reads the last day's accepted templates on every claim
     index('messages_out_template_idx')
       .on(t.occurredAt)
@@ -390,6 +417,11 @@ export const campaigns = pgTable(
     pauseReason: text('pause_reason'),
     createdBy: text('created_by'),
     startedAt: timestamp('started_at', { withTimezone: true }),
+    /**
+     * the audience is written in pages as it is sent: the last participant id whose recipient row is
+     * written (null: none yet); a crash re-writes the page after it, which changes nothing that exists
+     */
+    audienceCursor: integer('audience_cursor'),
     /** every recipient row of the audience exists (a crash before this re-runs the idempotent insert) */
     recipientsReadyAt: timestamp('recipients_ready_at', { withTimezone: true }),
     /**
@@ -432,9 +464,10 @@ export const campaignRecipients = pgTable(
     status: text('status', { enum: RECIPIENT_STATUSES }).notNull().default('pending'),
     /** the randomised control group of an impact measurement: recorded, never sent */
     holdout: boolean('holdout').notNull().default(false),
-    /** the current message; a reminder re-queued after a pause or a 131049 gets a new one */
-    messageId: bigint('message_id', { mode: 'number' }).references(() => messages.id),
-    /** how many times the reminder went back to pending (part of its dedupe key) */
+    /**
+     * how many times the reminder went back to pending (after a pause, or a 131049 for the next day): its
+     * message is the one whose origin names this recipient and this attempt
+     */
     attempts: integer('attempts').notNull().default(0),
     /** paid, opted_out, handoff, unreachable, cancelled, … */
     skipReason: text('skip_reason'),
@@ -453,7 +486,6 @@ export const campaignRecipients = pgTable(
       t.billId,
     ),
     index('campaign_recipients_campaign_status_idx').on(t.campaignId, t.status, t.id),
-    index('campaign_recipients_message_idx').on(t.messageId),
     // the sender's in-flight set, read every tick: small whatever the campaign's size
     index('campaign_recipients_in_flight_idx')
       .on(t.campaignId)
@@ -462,10 +494,11 @@ export const campaignRecipients = pgTable(
 );
 
 /**
- * How far the campaigns' watcher has read message_statuses (async failures, pricing): one row, locked
- * while read, so that each status is acted on once across processes and none is missed across restarts.
+ * How far the sender has read message_statuses for what origins hear after a send (a failure after
+ * acceptance, the category Meta billed): one row, locked while read, so that each status is told once across
+ * processes and none is missed across restarts.
  */
-export const campaignStatusCursor = pgTable('campaign_status_cursor', {
+export const outboundStatusCursor = pgTable('outbound_status_cursor', {
   id: integer('id').primaryKey(),
   lastStatusId: bigint('last_status_id', { mode: 'number' }).notNull().default(0),
   updatedAt: updatedAt(),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Language, PAY_CHANNELS } from '../../flows/index.js';
 import { findTemplate, renderTemplate, templateLanguageFor } from '../../templates/index.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db/index.js';
+import type { Db, OriginKind } from '../db/index.js';
 import type { NoTemplateWhy } from '../errors/index.js';
 import type { Translator } from '../i18n/index.js';
 import { conversationHistory, hasMessageWithDedupeKey } from '../messages/index.js';
@@ -166,8 +166,10 @@ export function createDesk(deps: DeskDeps) {
   const audit = (actor: string, action: string, id: number, details?: Record<string, unknown>) =>
     auditHandoff(db, [{ actor, action, id, ...(details ? { details } : {}) }]);
 
+  /** `origin`: an officer's own words ('agent'), or what the inbox says on the service's behalf ('notice') */
   async function send(
     row: Row,
+    origin: 'agent' | 'notice',
     body: OutboundBody,
     dedupeKey: string,
     text: string | null,
@@ -178,6 +180,7 @@ export function createDesk(deps: DeskDeps) {
       participantId: row.participantId,
       body,
       priority: 'reply',
+      origin: { kind: origin },
       dedupeKey,
       text,
       ...(templateName ? { templateName } : {}),
@@ -196,7 +199,7 @@ export function createDesk(deps: DeskDeps) {
       kind === 'idle'
         ? t(lang, HANDOFF_KEYS.idleReturned, { hours: deps.config.handoff.idleHours })
         : t(lang, HANDOFF_KEYS.resolved);
-    await send(row, textMessage(recipientOf(row), text), returnedKey(row.id), text);
+    await send(row, 'notice', textMessage(recipientOf(row), text), returnedKey(row.id), text);
     return true;
   }
 
@@ -268,6 +271,7 @@ export function createDesk(deps: DeskDeps) {
         return { ok: false, ...(refusalFor(await load(id), agent) ?? { reason: 'resolved' }) };
       const sent = await send(
         held,
+        'agent',
         textMessage(recipientOf(held), text),
         `handoff:${id}:agent:${randomUUID()}`,
         text,
@@ -323,6 +327,7 @@ export function createDesk(deps: DeskDeps) {
         const text = t(languageOf(held), key);
         await send(
           held,
+          'notice',
           textMessage(recipientOf(held), text),
           `link_request:${decided.request.id}:decision`,
           text,
@@ -376,7 +381,7 @@ export function createDesk(deps: DeskDeps) {
         language,
       );
       // once a day per handoff: a second click the same day is the same message
-      const sent = await send(held, body, `handoff:${id}:reengage:${today}`, null, def.name);
+      const sent = await send(held, 'notice', body, `handoff:${id}:reengage:${today}`, null, def.name);
       if (!sent.duplicate) {
         await touchHandoff(db, id, now());
         await audit(actorOf(agent), 'handoff.reengage', id, {
@@ -440,7 +445,7 @@ export function createDesk(deps: DeskDeps) {
         messages: history.map((m) => ({
           id: m.id,
           direction: m.direction,
-          author: authorOf(m.direction, m.dedupeKey),
+          author: authorOf(m.direction, m.originKind),
           type: m.type,
           text: m.text ?? tappedTitle(m.payload),
           ...(m.replyId ? { replyId: m.replyId } : {}),
@@ -527,10 +532,10 @@ export function createDesk(deps: DeskDeps) {
 
 export type Desk = ReturnType<typeof createDesk>;
 
-/** Who wrote a message, for the agent's view: the participant, an agent (the room's own key), or the bot. */
-function authorOf(direction: 'in' | 'out', dedupeKey: string | null): 'participant' | 'agent' | 'bot' {
+/** Who wrote a message, for the agent's view: the participant, an officer, or the bot. */
+function authorOf(direction: 'in' | 'out', origin: OriginKind | null): 'participant' | 'agent' | 'bot' {
   if (direction === 'in') return 'participant';
-  return dedupeKey && /^handoff:\d+:agent:/.test(dedupeKey) ? 'agent' : 'bot';
+  return origin === 'agent' ? 'agent' : 'bot';
 }
 
 /** The words of a tapped button or list row, kept only in the raw inbound message. */

@@ -1,7 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
-import { type Db, jsonParam, messages, queryRows as rows } from '../db/index.js';
+import type { Db, OriginKind, Tx } from '../db/index.js';
 import { callbackDataFor, reconcileStatuses } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import { redisFaultLog } from '../redis.js';
@@ -17,9 +16,18 @@ import {
 import { backoffDelay } from './backoff.js';
 import { batched } from './batch.js';
 import { createBullQueue } from './bullmq-queue.js';
+import { createStatusFollower } from './follow.js';
 import { SlotGate } from './gate.js';
 import { isNumberThrottle, MemorySlidingLimiter, NumberBackoff, RedisSlidingLimiter } from './limiter.js';
 import { MemoryJobQueue } from './memory-queue.js';
+import type {
+  GuardedMessage,
+  Origin,
+  OriginHandlers,
+  Outcome,
+  OutcomeReport,
+  SendDecision,
+} from './origin.js';
 import {
   type Depth,
   FinalFailure,
@@ -30,6 +38,7 @@ import {
   RetryLater,
   type SendJob,
 } from './queue.js';
+import * as repo from './repository.js';
 import { createSweeper } from './sweep.js';
 
 export interface OutboundRequest {
@@ -38,6 +47,8 @@ export interface OutboundRequest {
   participantId?: number | null;
   body: OutboundBody;
   priority: Priority;
+  /** who asked for it: the guard asked before the send, and the handler told how it ended, are this kind's */
+  origin: Origin;
   /** enqueueing twice with the same key creates one message and one send */
   dedupeKey?: string;
   delayMs?: number;
@@ -45,29 +56,6 @@ export interface OutboundRequest {
   text?: string | null;
   templateName?: string | null;
 }
-
-/** What a guard sees of a message about to be sent. */
-export interface GuardedMessage {
-  id: number;
-  dedupeKey: string;
-  contactKey: string;
-  participantId: number | null;
-  priority: Priority;
-  /** 'sending' when an earlier attempt's outcome is unknown (it may have been accepted) */
-  status: 'queued' | 'sending';
-}
-
-/**
- * A guard's verdict just before a send: go ahead; skip for good (the message becomes 'skipped' with the
- * reason); or hold it back for `holdMs` without using an attempt (quiet hours, a paused campaign).
- */
-export type SendDecision = 'send' | { skip: string } | { holdMs: number; reason: string };
-
-/**
- * The last word on messages before their slots are taken, registered by the room that queued them. It is
- * asked about every message at that stage at once (one query for a blast's worth), and answers in order.
- */
-export type SendGuard = (messages: readonly GuardedMessage[]) => Promise<SendDecision[]>;
 
 export interface Outbound {
   enqueue(req: OutboundRequest): Promise<{ messageId: number; duplicate: boolean }>;
@@ -77,10 +65,11 @@ export interface Outbound {
    */
   enqueueMany(reqs: OutboundRequest[]): Promise<{ messageId: number; duplicate: boolean }[]>;
   /**
-   * Runs `check` just before each send of a message whose dedupeKey starts with `dedupePrefix`. Register it
-   * before start(): the start-up sweep may send rows left from the last run at once.
+   * What the room that queues messages of this origin kind wants asked and told: its guard, run just before
+   * each send, and its outcome handler (origin.ts). Register before start(): the start-up sweep may send
+   * rows left from the last run at once.
    */
-  guard(dedupePrefix: string, check: SendGuard): void;
+  handle<K extends OriginKind>(kind: K, handlers: OriginHandlers<K>): void;
   /** Starts consuming (a process may enqueue without consuming), after sweeping unsent rows back in. */
   start(): Promise<void>;
   /** Graceful: stops taking jobs, lets in-flight sends finish and record, then releases connections. */
@@ -107,6 +96,10 @@ export interface OutboundDeps {
    * sweep.ts); 0: only at start()
    */
   sweepEveryMs?: number;
+  /** how often status webhooks are read for what origins hear after a send (follow.ts) */
+  followEveryMs?: number;
+  /** statuses are read this long after they were recorded, so none committed late is passed over */
+  statusLagMs?: number;
 }
 
 /** Internals the tests reach for; other rooms use only `Outbound`. */
@@ -127,8 +120,9 @@ const WINDOW_CLOSED_TITLE = 'window closed';
  */
 export const LIMIT_WINDOW_MS = 1000 + 25;
 
-const UNSENT = ['queued', 'sending'] as const;
 const SWEEP_EVERY_MS = 30_000;
+const FOLLOW_EVERY_MS = 250;
+const STATUS_LAG_MS = 2000;
 /** How soon a reply waiting for the one before it looks again. */
 const ORDER_POLL_MS = 100;
 /** An earlier reply unsent for longer than this (stuck, or long retried) no longer holds the next back. */
@@ -175,80 +169,86 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
 
   const count = (outcome: string, priority: Priority) => metrics?.sends.inc({ outcome, priority });
 
-  async function markFailed(id: number, code: number | null, title: string): Promise<void> {
-    await db
-      .update(messages)
-      .set({ status: 'failed', errorCode: code, errorTitle: title, failedAt: now() })
-      .where(and(eq(messages.id, id), inArray(messages.status, UNSENT)));
+  const handlers = new Map<OriginKind, OriginHandlers>();
+  const guards = new Map<OriginKind, (m: GuardedMessage) => Promise<SendDecision>>();
+
+  /** Tells each origin kind its reports, in one call a kind. */
+  async function tell(tx: Tx, reports: readonly OutcomeReport[]): Promise<void> {
+    const byKind = new Map<OriginKind, OutcomeReport[]>();
+    for (const r of reports) {
+      const list = byKind.get(r.origin.kind) ?? [];
+      list.push(r);
+      byKind.set(r.origin.kind, list);
+    }
+    for (const [kind, list] of byKind) await handlers.get(kind)?.outcomes?.(tx, list);
+  }
+  const hears = (origin: Origin | null): origin is Origin =>
+    origin !== null && handlers.get(origin.kind)?.outcomes !== undefined;
+
+  /**
+   * Records a message's outcome with `write` and, when its origin listens, tells it in the same
+   * transaction, only if `write` moved the row: the outcome and what the origin makes of it commit together.
+   */
+  async function settle(
+    id: number,
+    origin: Origin | null,
+    outcome: Outcome,
+    write: (q: Db | Tx) => Promise<boolean>,
+  ): Promise<void> {
+    if (!hears(origin)) {
+      await write(db);
+      return;
+    }
+    await db.transaction(async (tx) => {
+      if (await write(tx)) await tell(tx, [{ messageId: id, origin, outcome }]);
+    });
+  }
+
+  async function markFailed(id: number, origin: Origin | null, code: number | null, title: string) {
+    await settle(id, origin, { kind: 'failed', code, title, late: false }, (q) =>
+      repo.markFailed(q, id, { code, title }, now()),
+    );
   }
 
   // Each stage of a send is one statement for every send at that stage (batched()): at a blast's pace
   // that is one round trip for dozens of messages instead of one each, which measured as the difference
   // between ~200 and ~1,000 messages a second on two cores.
 
-  const loadRow = batched(async (ids: number[]): Promise<(SendRow | undefined)[]> => {
-    const found = await rows<RawSendRow>(
-      db,
-      sql`select m.id, m.status, m.dedupe_key, m.participant_id, m.direction, m.payload, m.priority,
-          m.attempts, m.contact_key,
-          (extract(epoch from c.last_inbound_at) * 1000)::float8 as last_inbound_ms,
-          m.priority = 'reply' and exists (
-            select 1 from messages as earlier
-            where earlier.contact_key = m.contact_key and earlier.direction = 'out'
-              and earlier.priority = 'reply' and earlier.id < m.id
-              and earlier.status in ('queued', 'sending')
-              and earlier.created_at > now() - ${`${ORDER_HORIZON_MINUTES} minutes`}::interval)
-            as earlier_reply_unsent
-        from messages m
-        left join contacts c on c.contact_key = m.contact_key
-        where m.id in (select value::bigint from jsonb_array_elements_text(${jsonParam(ids)}::jsonb))`,
-    );
-    const byId = new Map(found.map((r) => [Number(r.id), toSendRow(r)]));
-    return ids.map((id) => byId.get(id));
-  });
+  const loadRow = batched((ids: number[]) => repo.loadForSend(db, ids, ORDER_HORIZON_MINUTES));
 
-  /** Claimed on the attempts seen: should two runs of one message ever overlap, only one sends. */
-  const claim = batched(async (items: { id: number; attempts: number }[]): Promise<(number | null)[]> => {
-    const claimed = await rows<{ id: string | number; attempts: number }>(
-      db,
-      sql`update messages m set status = 'sending', attempts = m.attempts + 1
-        from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as x(id bigint, attempts integer)
-        where m.id = x.id and m.status in ('queued', 'sending') and m.attempts = x.attempts
-        returning m.id, m.attempts`,
-    );
-    const byId = new Map(claimed.map((r) => [Number(r.id), Number(r.attempts)]));
-    return items.map((i) => byId.get(i.id) ?? null);
-  });
+  const claim = batched((items: { id: number; attempts: number }[]) => repo.claimForSend(db, items));
 
   /**
    * The wamid stored and the row accepted, with the statuses that reached us before it (the webhook can
-   * beat the Cloud API's answer) read in the same statement and applied after.
+   * beat the Cloud API's answer) applied after; the origins that listen are told in the same transaction.
    */
-  const storeWamid = batched(async (items: { id: number; wamid: string }[]): Promise<true[]> => {
-    // A status webhook may have moved the row on already (found by its callback data): only an unsent row
-    // becomes 'accepted', and only its leftover error from a retried attempt is cleared.
-    const early = await rows<{ message_id: string | number; wamid: string }>(
-      db,
-      sql`with stored as (
-          update messages m set wamid = x.wamid,
-            status = case when m.status in ('queued', 'sending') then 'accepted' else m.status end,
-            error_code = case when m.status in ('queued', 'sending') then null else m.error_code end,
-            error_title = case when m.status in ('queued', 'sending') then null else m.error_title end
-          from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as x(id bigint, wamid text)
-          where m.id = x.id
-          returning m.id, m.wamid)
-        select distinct stored.id as message_id, stored.wamid
-        from stored join message_statuses s on s.wamid = stored.wamid`,
-    );
-    for (const e of early) await reconcileStatuses(db, Number(e.message_id), e.wamid);
-    return items.map(() => true);
-  });
+  const storeWamid = batched(
+    async (items: { id: number; wamid: string; origin: Origin | null }[]): Promise<true[]> => {
+      const store = async (q: Db | Tx) => {
+        const early = await repo.storeAccepted(q, items);
+        for (const e of early) await reconcileStatuses(q, e.id, e.wamid);
+      };
+      const told = items.flatMap((i) =>
+        hears(i.origin)
+          ? [{ messageId: i.id, origin: i.origin, outcome: { kind: 'accepted' } as const }]
+          : [],
+      );
+      if (told.length === 0) await store(db);
+      else {
+        await db.transaction(async (tx) => {
+          await store(tx);
+          await tell(tx, told);
+        });
+      }
+      return items.map(() => true);
+    },
+  );
 
-  async function recordAccepted(id: number, wamid: string): Promise<void> {
+  async function recordAccepted(id: number, wamid: string, origin: Origin | null): Promise<void> {
     let delay = 100;
     for (let attempt = 1; ; attempt++) {
       try {
-        await storeWamid({ id, wamid });
+        await storeWamid({ id, wamid, origin });
         return;
       } catch (err) {
         if (attempt >= RECORD_TRIES) throw err;
@@ -259,17 +259,25 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     }
   }
 
-  const guards = new Map<string, (m: GuardedMessage) => Promise<SendDecision>>();
-  const guardFor = (dedupeKey: string | null) => {
-    if (dedupeKey === null) return undefined;
-    for (const [prefix, check] of guards) if (dedupeKey.startsWith(prefix)) return check;
-    return undefined;
-  };
+  /**
+   * A job that finds its message already accepted: the acceptance reached the row another way (a status
+   * webhook found it by its callback data while our answer was lost), so its origin may not have heard.
+   */
+  async function retell(row: repo.SendRow): Promise<void> {
+    const done = ['accepted', 'sent', 'delivered', 'read'].includes(row.status);
+    if (!done || !hears(row.origin)) return;
+    const origin = row.origin;
+    await db.transaction((tx) => tell(tx, [{ messageId: row.id, origin, outcome: { kind: 'accepted' } }]));
+  }
 
   async function process(run: JobRun): Promise<void> {
     const row = await loadRow(run.messageId);
+    if (row?.direction !== 'out') return;
     // Accepted (or further), failed or skipped: this message is done, whatever ran this job again.
-    if (row?.direction !== 'out' || (row.status !== 'queued' && row.status !== 'sending')) return;
+    if (row.status !== 'queued' && row.status !== 'sending') {
+      await retell(row);
+      return;
+    }
     const id = run.messageId;
     const priority: Priority = row.priority ?? run.priority;
     const body = row.payload as OutboundBody;
@@ -278,7 +286,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     if (body.type !== 'template') {
       const last = row.lastInboundMs;
       if (last === null || now().getTime() - last >= SERVICE_WINDOW_MS) {
-        await markFailed(id, WINDOW_CLOSED_CODE, WINDOW_CLOSED_TITLE);
+        await markFailed(id, row.origin, WINDOW_CLOSED_CODE, WINDOW_CLOSED_TITLE);
         count('window_closed', priority);
         log.info(
           { messageId: id, to: who },
@@ -296,11 +304,11 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
 
     // The guard's facts (a payment, an opt-out, a paused campaign) can change while a message waits, so
     // they are read here, after the wait, and not when it was queued.
-    const check = guardFor(row.dedupeKey);
-    if (check) {
+    const check = row.origin ? guards.get(row.origin.kind) : undefined;
+    if (check && row.origin) {
       const decision = await check({
         id,
-        dedupeKey: row.dedupeKey!,
+        origin: row.origin,
         contactKey: row.contactKey,
         participantId: row.participantId,
         priority,
@@ -308,10 +316,9 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       });
       if (decision !== 'send') {
         if ('holdMs' in decision) throw new Released(decision.reason, Math.max(1, decision.holdMs));
-        await db
-          .update(messages)
-          .set({ status: 'skipped', errorTitle: decision.skip })
-          .where(and(eq(messages.id, id), inArray(messages.status, UNSENT)));
+        await settle(id, row.origin, { kind: 'skipped', reason: decision.skip }, (q) =>
+          repo.markSkipped(q, id, decision.skip),
+        );
         count('skipped', priority);
         log.info({ messageId: id, to: who, reason: decision.skip }, 'outbound: skipped by its guard');
         return;
@@ -327,12 +334,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       await gate!.acquire(priority);
     } catch (err) {
       // Closing: the message goes back to the queue as it was, so its next run is no possible duplicate.
-      await db
-        .update(messages)
-        .set({ status: row.status, attempts: row.attempts })
-        .where(
-          and(eq(messages.id, id), eq(messages.status, 'sending'), eq(messages.attempts, row.attempts + 1)),
-        );
+      await repo.releaseClaim(db, id, { status: row.status, attempts: row.attempts });
       throw err;
     }
     if (row.status === 'sending') {
@@ -344,7 +346,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     const outcome = await client.send(body);
     if (outcome.ok) {
       try {
-        await recordAccepted(id, outcome.wamid);
+        await recordAccepted(id, outcome.wamid, row.origin);
       } catch (err) {
         // Not retried by the queue: the Cloud API has this message. The row stays 'sending', so a later
         // sweep would send it again, counted as a possible duplicate.
@@ -368,20 +370,22 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     if (f.kind === 'retryable') {
       count('retryable', priority);
       if (run.attemptsMade + 1 >= run.attempts) {
-        await markFailed(id, f.code, f.title);
+        await markFailed(id, row.origin, f.code, f.title);
         log.warn({ messageId: id, to: who, code: failureLabel(f) }, 'outbound: retries exhausted');
         throw new FinalFailure(`retries exhausted: ${f.title}`);
       }
       // A timeout leaves the row 'sending': the Cloud API may have taken it, and the next attempt is then
       // a possible duplicate. Any other failure is a clear "not sent", back to 'queued'.
-      await db
-        .update(messages)
-        .set({ status: f.timedOut ? 'sending' : 'queued', errorCode: f.code, errorTitle: f.title })
-        .where(and(eq(messages.id, id), inArray(messages.status, UNSENT)));
+      await repo.markRetrying(db, id, { code: f.code, title: f.title, timedOut: f.timedOut === true });
       throw new RetryLater(f);
     }
     count(f.kind === 'window-closed' ? 'window_closed' : 'permanent', priority);
-    await markFailed(id, f.code ?? (f.kind === 'window-closed' ? WINDOW_CLOSED_CODE : null), f.title);
+    await markFailed(
+      id,
+      row.origin,
+      f.code ?? (f.kind === 'window-closed' ? WINDOW_CLOSED_CODE : null),
+      f.title,
+    );
     log.info({ messageId: id, to: who, code: failureLabel(f) }, 'outbound: send failed for good');
     throw new FinalFailure(f.title);
   }
@@ -435,6 +439,29 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     }
   }
 
+  // What origins hear after a send (a failure after acceptance, the billed category), read from the
+  // recorded status webhooks by whichever consuming process holds the cursor (follow.ts).
+  const follower = createStatusFollower({
+    db,
+    lagMs: deps.statusLagMs ?? STATUS_LAG_MS,
+    kinds: () => [...handlers].flatMap(([kind, h]) => (h.outcomes ? [kind] : [])),
+    tell,
+  });
+  const followEveryMs = deps.followEveryMs ?? FOLLOW_EVERY_MS;
+  let followTimer: NodeJS.Timeout | undefined;
+  let following: Promise<void> | undefined;
+  const follow = () => {
+    following = follower.step().then(
+      (more) => {
+        if (!closing) followTimer = setTimeout(follow, more ? 0 : followEveryMs);
+      },
+      (err: unknown) => {
+        log.warn({ err }, 'outbound: reading statuses for their origins failed; trying again');
+        if (!closing) followTimer = setTimeout(follow, followEveryMs);
+      },
+    );
+  };
+
   let started: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
 
@@ -443,38 +470,14 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       if (closing) throw new Error('outbound is closed');
       if (reqs.length === 0) return [];
       for (const req of reqs) checkRequest(req);
-      const reserved = await db
-        .select({ id: sql<string>`nextval(pg_get_serial_sequence('messages', 'id'))` })
-        .from(sql`generate_series(1, ${reqs.length}) as n`);
-      const ids = reserved.map((r) => Number(r.id));
+      const ids = await repo.reserveIds(db, reqs.length);
       // One jsonb parameter for the whole page: thousands of bind parameters cost PostgreSQL more to
       // parse and bind than the insert itself.
-      const page = reqs.map((req, i) => ({
-        id: ids[i]!,
-        contact_key: req.contactKey,
-        participant_id: req.participantId ?? null,
-        type: req.body.type,
-        text: req.text ?? null,
-        template_name: req.templateName ?? null,
-        payload: withCallbackData(req.body, callbackDataFor(ids[i]!)),
-        priority: req.priority,
-        dedupe_key: req.dedupeKey ?? null,
-      }));
-      const inserted = (
-        await rows<{ id: string | number }>(
-          db,
-          sql`insert into messages (id, direction, contact_key, participant_id, type, text, template_name,
-              payload, status, priority, dedupe_key, occurred_at)
-            select x.id, 'out', x.contact_key, x.participant_id, x.type, x.text, x.template_name, x.payload,
-              'queued', x.priority, x.dedupe_key, ${now().toISOString()}::timestamptz
-            from jsonb_to_recordset(${JSON.stringify(page)}::jsonb) as x(id bigint, contact_key text,
-              participant_id integer, type text, text text, template_name text, payload jsonb, priority text,
-              dedupe_key text)
-            on conflict (dedupe_key) do nothing
-            returning id`,
-        )
-      ).map((r) => ({ id: Number(r.id) }));
-      const fresh = new Set(inserted.map((r) => r.id));
+      const fresh = await repo.insertQueued(
+        db,
+        reqs.map((req, i) => newMessage(req, ids[i]!)),
+        now(),
+      );
       await addJobs(
         reqs.flatMap((req, i) =>
           fresh.has(ids[i]!)
@@ -497,39 +500,13 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
 
       // The id is reserved first so that the stored body carries its callback data from the first moment:
       // a status webhook can then find the row even before the wamid is stored.
-      const [reserved] = await db
-        .select({ id: sql<string>`nextval(pg_get_serial_sequence('messages', 'id'))` })
-        .from(sql`(select 1) as one`);
-      const id = Number(reserved!.id);
-      const inserted = await db
-        .insert(messages)
-        .values({
-          id,
-          direction: 'out',
-          contactKey: req.contactKey,
-          participantId: req.participantId ?? null,
-          type: req.body.type,
-          text: req.text ?? null,
-          templateName: req.templateName ?? null,
-          payload: withCallbackData(req.body, callbackDataFor(id)),
-          status: 'queued',
-          priority: req.priority,
-          dedupeKey: req.dedupeKey ?? null,
-          occurredAt: now(),
-        })
-        .onConflictDoNothing({ target: messages.dedupeKey })
-        .returning({ id: messages.id });
-
-      if (inserted.length > 0) {
-        await addJobs([{ messageId: id, priority: req.priority, delayMs }]);
-        return { messageId: id, duplicate: false };
+      const [id] = await repo.reserveIds(db, 1);
+      if (await repo.insertOne(db, newMessage(req, id!), now())) {
+        await addJobs([{ messageId: id!, priority: req.priority, delayMs }]);
+        return { messageId: id!, duplicate: false };
       }
 
-      const [existing] = await db
-        .select({ id: messages.id, status: messages.status, priority: messages.priority })
-        .from(messages)
-        .where(eq(messages.dedupeKey, req.dedupeKey!))
-        .limit(1);
+      const existing = await repo.findByDedupeKey(db, req.dedupeKey!);
       if (!existing) throw new Error('outbound: dedupe key conflict but no row found');
       // Still queued: adding its job again is a no-op while the job lives, and heals an enqueue whose
       // job add failed after its row was written.
@@ -559,6 +536,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
           sweepTimer = setInterval(() => void sweepPeriodically(), sweepEveryMs);
           sweepTimer.unref();
         }
+        if ([...handlers.values()].some((h) => h.outcomes)) follow();
       })();
       return started;
     },
@@ -567,6 +545,8 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       closing ??= (async () => {
         await started?.catch(() => {});
         clearInterval(sweepTimer);
+        clearTimeout(followTimer);
+        await following;
         // The queue stops fetching and waits for its running jobs; those still waiting for a slot are
         // released back to the queue at once, and only sends already under way are waited for.
         const stopped = queue.close();
@@ -585,9 +565,17 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
       return d;
     },
 
-    guard(dedupePrefix, check) {
-      if (dedupePrefix === '') throw new RangeError('a guard needs a dedupe key prefix');
-      guards.set(dedupePrefix, batched(check));
+    handle(kind, given) {
+      // stored under its kind and only ever given messages of that kind
+      const registered = given as unknown as OriginHandlers;
+      handlers.set(kind, registered);
+      if (registered.guard) {
+        const check = registered.guard;
+        guards.set(
+          kind,
+          batched((list: GuardedMessage[]) => check(list)),
+        );
+      } else guards.delete(kind);
     },
 
     revive: (jobs) => queue.revive(jobs),
@@ -596,50 +584,23 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
   return outbound;
 }
 
-/** What the sender reads of a message before sending it. */
-interface SendRow {
-  status: string;
-  dedupeKey: string | null;
-  participantId: number | null;
-  direction: string;
-  payload: unknown;
-  priority: Priority | null;
-  attempts: number;
-  contactKey: string;
-  lastInboundMs: number | null;
-  earlierReplyUnsent: boolean;
-}
-
-interface RawSendRow {
-  id: string | number;
-  status: string;
-  dedupe_key: string | null;
-  participant_id: string | number | null;
-  direction: string;
-  payload: unknown;
-  priority: Priority | null;
-  attempts: number;
-  contact_key: string;
-  last_inbound_ms: number | null;
-  earlier_reply_unsent: boolean;
-}
-
-const toSendRow = (r: RawSendRow): SendRow => ({
-  status: r.status,
-  dedupeKey: r.dedupe_key,
-  participantId: r.participant_id === null ? null : Number(r.participant_id),
-  direction: r.direction,
-  // PGlite and postgres-js both parse jsonb; a driver that did not would hand us the text
-  payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
-  priority: r.priority,
-  attempts: Number(r.attempts),
-  contactKey: r.contact_key,
-  lastInboundMs: r.last_inbound_ms === null ? null : Number(r.last_inbound_ms),
-  earlierReplyUnsent: r.earlier_reply_unsent === true,
+/** The row a request makes, under a reserved id whose callback data its body carries. */
+const newMessage = (req: OutboundRequest, id: number): repo.NewMessage => ({
+  id,
+  contactKey: req.contactKey,
+  participantId: req.participantId ?? null,
+  type: req.body.type,
+  text: req.text ?? null,
+  templateName: req.templateName ?? null,
+  payload: withCallbackData(req.body, callbackDataFor(id)),
+  priority: req.priority,
+  dedupeKey: req.dedupeKey ?? null,
+  origin: req.origin,
 });
 
 function checkRequest(req: OutboundRequest): void {
   if (req.priority !== 'reply' && req.priority !== 'blast') throw new TypeError(`priority: ${req.priority}`);
+  if (req.origin.kind === 'campaign' && !req.dedupeKey) throw new TypeError('a reminder needs a dedupe key');
   const delayMs = req.delayMs ?? 0;
   if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs: ${req.delayMs}`);
 }

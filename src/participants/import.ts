@@ -1,4 +1,4 @@
-import { auditLog, type Db, type Tx } from '../db/index.js';
+import { auditLog, bills, type Db, participants, type Tx } from '../db/index.js';
 import {
   type BillRecord,
   insertPaymentBatch,
@@ -13,6 +13,7 @@ import { type NumberChanges, releaseNumbers } from './numbers.js';
 import {
   type ParticipantRecord,
   participantIdsByKpj,
+  refreshStatistics,
   upsertParticipantBatch,
 } from './participants.repository.js';
 import {
@@ -191,6 +192,7 @@ export async function importParticipants(
       rejected: rejected.length,
     });
   });
+  await refreshStatistics(db, participants, records.length);
   return { created, updated: records.length - created, rejected: rejected.sort(byRow) };
 }
 
@@ -248,6 +250,7 @@ export async function importBills(db: Db, rows: unknown[], opts: ImportOptions):
       rejected: rejected.length,
     });
   });
+  await refreshStatistics(db, bills, created + updated);
   return { created, updated, rejected: rejected.sort(byRow) };
 }
 
@@ -353,6 +356,8 @@ export async function importPayments(db: Db, rows: unknown[], opts: ImportOption
       warnings: warnings.length,
     });
   });
+  // payments mark bills paid, and the audience reads only unpaid ones
+  await refreshStatistics(db, bills, recorded);
   return {
     recorded,
     duplicates,

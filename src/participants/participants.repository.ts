@@ -1,5 +1,15 @@
-import { asc, desc, eq, sql } from 'drizzle-orm';
-import { col, cols, consents, contactLinks, type Db, participants, queryRows, type Tx } from '../db/index.js';
+import { asc, desc, eq, getTableName, sql } from 'drizzle-orm';
+import {
+  type bills,
+  col,
+  cols,
+  consents,
+  contactLinks,
+  type Db,
+  participants,
+  queryRows,
+  type Tx,
+} from '../db/index.js';
 
 // Every statement on `participants` and on the consent ledger (`consents`): the participants room owns
 // their writes. Imports, the conversation engine's consent and language changes and the campaigns' 131026
@@ -177,4 +187,34 @@ export async function consentHistory(
     .where(eq(consents.participantId, participantId))
     .orderBy(desc(consents.createdAt), desc(consents.id))
     .limit(limit);
+}
+
+/** Rows an import must write before it looks at the table's statistics. */
+const ANALYZE_AFTER_ROWS = 1000;
+
+/**
+ * The campaign audience query is planned from these tables' statistics, and autovacuum refreshes them late
+ * or never (it may be off): just after a large import the planner took 20,000 new rows for a handful and
+ * chose a plan that read every unpaid bill for each page (bench/README.md, first send). Refreshed when the
+ * table was never analysed, or has grown to twice its size at the last analysis: a register imported in
+ * chunks is analysed a few times as it grows (log2 of its chunks), and an import into a large table never.
+ */
+export async function refreshStatistics(
+  db: Db,
+  table: typeof participants | typeof bills,
+  written: number,
+): Promise<void> {
+  if (written < ANALYZE_AFTER_ROWS) return;
+  try {
+    const [row] = await queryRows<{ tuples: number; pages: number; now: number }>(
+      db,
+      sql`select reltuples::float8 as tuples, relpages::float8 as pages,
+          (pg_relation_size(oid) / current_setting('block_size')::integer)::float8 as now
+        from pg_class where oid = ${getTableName(table)}::regclass`,
+    );
+    if (row && row.tuples >= 0 && row.now < 2 * Math.max(row.pages, 1)) return;
+    await db.execute(sql`analyze ${table}`);
+  } catch {
+    // The import is committed: statistics are the planner's help, and autovacuum will refresh them later.
+  }
 }

@@ -67,6 +67,7 @@ describe('embedded mode (no DATABASE_URL, REDIS_URL or token)', () => {
       contactKey: '6281234567820',
       body: textMessage('6281234567820', 'Terima kasih'),
       priority: 'reply',
+      origin: { kind: 'reply' },
     });
     let status = '';
     for (let i = 0; i < 50 && status !== 'accepted'; i++) {

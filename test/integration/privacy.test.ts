@@ -79,6 +79,7 @@ describe.skipIf(!hasServers)('logs', () => {
       contactKey: phone,
       body: textMessage(phone, 'Kode bayar Anda 8890112233445566'),
       priority: 'reply',
+      origin: { kind: 'reply' },
     });
     await new Promise((r) => setTimeout(r, 500));
     await t.app.drainBackgroundWork();

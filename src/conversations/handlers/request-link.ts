@@ -67,6 +67,7 @@ async function recordRequest(
     participantId: participant.id,
     body,
     priority: 'reply',
+    origin: { kind: 'notice' },
     dedupeKey: `link_request:${request.id}:notice`,
     text,
     ...(body.type === 'template' ? { templateName: body.template.name } : {}),

@@ -34,6 +34,7 @@ async function reply(body: OutboundBody, scene: Scene, deps: HandlerDeps): Promi
     participantId: sender.participant?.id ?? null,
     body,
     priority: 'reply',
+    origin: { kind: 'reply' },
     // keyed on the inbound message: handling it again after a crash cannot send a reply twice
     dedupeKey: `reply:${message.wamid}:${scene.replies.n++}`,
     text: textOf(body),

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messages } from '../../../src/db/index.js';
+import { campaignRecipients, campaigns, messages } from '../../../src/db/index.js';
 import { APP_SECRET, adminHeaders, startTestApp, type TestApp } from '../../support/app.js';
 import { hasServers } from '../../support/servers.js';
 import { randomWamid, signedRequest, statusWebhook } from '../../support/webhooks.js';
+import { seed } from './support.js';
 
 // The bill WhatsApp sends: campaign reminders and the bot's own replies (charged since October 2026),
 // from the pricing each status webhook reports, at the configured rate card.
@@ -13,8 +14,30 @@ describe.skipIf(!hasServers)('messaging cost', () => {
   });
   afterAll(() => t?.close());
 
+  /** A reminder of a campaign, as the campaign's message names it. */
+  const reminder = async () => {
+    const db = t.database.db;
+    const [who] = await seed(db, 1);
+    const [campaign] = await db
+      .insert(campaigns)
+      .values({
+        name: 'cost',
+        templateName: 'iuran_reminder',
+        templateLanguage: 'id',
+        templateCategory: 'utility',
+        audience: {},
+      })
+      .returning({ id: campaigns.id });
+    const [r] = await db
+      .insert(campaignRecipients)
+      .values({ campaignId: campaign!.id, participantId: who!.id, billId: who!.billId, status: 'queued' })
+      .returning({ id: campaignRecipients.id });
+    return { originKind: 'campaign' as const, campaignRecipientId: r!.id, campaignAttempt: 0 };
+  };
+
   const sent = async (priority: 'reply' | 'blast', pricing: { category: string; type: string }) => {
     const wamid = randomWamid();
+    const origin = priority === 'blast' ? await reminder() : { originKind: 'reply' as const };
     await t.database.db.insert(messages).values({
       direction: 'out',
       contactKey: '6281234569001',
@@ -23,6 +46,7 @@ describe.skipIf(!hasServers)('messaging cost', () => {
       payload: {},
       status: 'accepted',
       priority,
+      ...origin,
     });
     const req = signedRequest(
       statusWebhook([{ wamid, status: 'sent', recipient: '6281234569001', pricing }]),
@@ -48,6 +72,7 @@ describe.skipIf(!hasServers)('messaging cost', () => {
     expect(res.json()).toMatchObject({
       campaigns: { billed: 2, idr: 800 },
       conversations: { billed: 1, idr: 300 },
+      byOrigin: { campaign: { billed: 2, idr: 800 }, reply: { billed: 1, idr: 300 } },
       byCategory: { utility: { billed: 2, idr: 800 }, service: { billed: 1, idr: 300 } },
       totalIdr: 1100,
     });

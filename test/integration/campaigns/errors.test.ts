@@ -61,7 +61,6 @@ describe.skipIf(!hasServers)('campaign errors choose the next step', () => {
       metrics: t.metrics,
       log,
       tickMs: 50,
-      statusLagMs: 50,
       inFlight: 4,
     });
     open.push({ close: () => runner.stop() });

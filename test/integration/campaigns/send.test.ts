@@ -10,6 +10,7 @@ import {
   act,
   createCampaign,
   fakeCloudApi,
+  messageIdOf,
   metric,
   postStatuses,
   process,
@@ -84,7 +85,7 @@ describe.skipIf(!hasServers)('campaign sending', () => {
     const recipients = await recipientsOf(db, id);
     expect(recipients).toHaveLength(30);
     const rowOf = (p: { id: number }) => recipients.find((r) => r.participantId === p.id)!;
-    expect(first.biz_opaque_callback_data).toBe(`msg:${rowOf(people[1]!).messageId}`);
+    expect(first.biz_opaque_callback_data).toBe(`msg:${await messageIdOf(db, rowOf(people[1]!))}`);
 
     // the permanent failure: failed once, counted by code, the number marked unreachable
     expect(api.to(failing.waId)).toHaveLength(1);
@@ -177,7 +178,7 @@ describe.skipIf(!hasServers)('campaign sending', () => {
     expect(v.failuresByCode).toEqual({ '131026': 1 });
     expect(v.costIdr).toBe(2 * 410);
     // each message row belongs to one recipient
-    const ids = recipients.map((r) => r.messageId!);
+    const ids = (await Promise.all(recipients.map((r) => messageIdOf(db, r)))).map((m) => m!);
     const rows = await db.select({ id: messages.id }).from(messages).where(inArray(messages.id, ids));
     expect(rows).toHaveLength(30);
   });
@@ -197,7 +198,10 @@ describe.skipIf(!hasServers)('campaign sending', () => {
     open.push(a);
     a.runner.start();
     expect((await act(t, id, 'start')).statusCode).toBe(202);
-    await waitFor(async () => (await recipientsOf(db, id)).every((r) => r.messageId !== null));
+    await waitFor(async () => {
+      const linked = await Promise.all((await recipientsOf(db, id)).map((r) => messageIdOf(db, r)));
+      return linked.length === 4 && linked.every((m) => m !== null);
+    });
 
     const pay = await t.app.inject({
       method: 'POST',
@@ -282,7 +286,8 @@ describe.skipIf(!hasServers)('campaign sending', () => {
     const held = rs.filter((r) => r.holdout);
     expect(held.length).toBeGreaterThan(5);
     expect(held.length).toBeLessThan(35);
-    expect(held.every((r) => r.status === 'holdout' && r.messageId === null)).toBe(true);
+    const heldMessages = await Promise.all(held.map((r) => messageIdOf(db, r)));
+    expect(held.every((r, n) => r.status === 'holdout' && heldMessages[n] === null)).toBe(true);
     expect(api.sent).toHaveLength(40 - held.length);
     // one of each group pays tomorrow
     const sentOne = people.find((x) => rs.find((r) => r.participantId === x.id && !r.holdout))!;

@@ -1,8 +1,15 @@
 import { randomInt } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import nock from 'nock';
 import { type CampaignRunner, createCampaignRunner } from '../../../src/campaigns/index.js';
-import { bills, campaignRecipients, type Db, messages, participants } from '../../../src/db/index.js';
+import {
+  bills,
+  type CampaignRecipient,
+  campaignRecipients,
+  type Db,
+  messages,
+  participants,
+} from '../../../src/db/index.js';
 import type { Metrics } from '../../../src/metrics.js';
 import { createOutbound, type Outbound } from '../../../src/outbound/index.js';
 import { createCloudApiClient } from '../../../src/whatsapp/index.js';
@@ -96,6 +103,7 @@ export function process(
     mps: opts.mps ?? 80,
     redis: { url: TEST_REDIS_URL!, prefix },
     retry: { attempts: 4, baseDelayMs: 20 },
+    statusLagMs: 50,
     // the same clock as the runner's: a message's queueing time is what the messaging-limit window reads
     ...(opts.now ? { now: opts.now } : {}),
   });
@@ -110,7 +118,6 @@ export function process(
     redis: opts.jobSchedulers ? { url: TEST_REDIS_URL!, prefix } : null,
     metrics: t.metrics,
     tickMs: 50,
-    statusLagMs: 50,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.inFlight ? { inFlight: opts.inFlight } : {}),
   });
@@ -227,6 +234,18 @@ export async function postStatuses(t: TestApp, statuses: StatusSpec[]): Promise<
 
 export async function recipientsOf(db: Db, campaignId: number) {
   return db.select().from(campaignRecipients).where(eq(campaignRecipients.campaignId, campaignId));
+}
+
+/** The recipient's message: the one of its current attempt (null before it has one). */
+export async function messageIdOf(
+  db: Db,
+  r: Pick<CampaignRecipient, 'id' | 'attempts'>,
+): Promise<number | null> {
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.campaignRecipientId, r.id), eq(messages.campaignAttempt, r.attempts)));
+  return row?.id ?? null;
 }
 
 export async function messageCount(db: Db, campaignId: number): Promise<number> {

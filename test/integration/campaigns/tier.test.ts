@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { budgetUsed } from '../../../src/campaigns/tier.js';
+import { budgetUsed } from '../../../src/campaigns/repository/index.js';
 import { APP_SECRET, startTestApp, type TestApp } from '../../support/app.js';
 import { hasServers } from '../../support/servers.js';
 import { signedRequest, textWebhook } from '../../support/webhooks.js';

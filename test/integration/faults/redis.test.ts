@@ -108,6 +108,7 @@ describe.skipIf(!hasServers)('Redis goes away and comes back', () => {
       contactKey: '6281200000002',
       body: template('6281200000002'),
       priority: 'blast',
+      origin: { kind: 'notice' },
     });
     await expect.poll(() => to('6281200000002').length, { timeout: 10_000 }).toBe(1);
     // held in Redis for ten minutes: only its job knows to send it
@@ -115,6 +116,7 @@ describe.skipIf(!hasServers)('Redis goes away and comes back', () => {
       contactKey: '6281200000003',
       body: template('6281200000003'),
       priority: 'blast',
+      origin: { kind: 'notice' },
       delayMs: 600_000,
     });
     expect(held.duplicate).toBe(false);

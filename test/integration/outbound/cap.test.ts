@@ -66,7 +66,12 @@ describe.skipIf(!hasServers)('the send cap, measured at the Cloud API', () => {
     const tos = Array.from({ length: MESSAGES }, () => newWaId());
     await Promise.all(
       tos.map((to, i) =>
-        senders[i % senders.length]!.enqueue({ contactKey: to, body: template(to), priority: 'blast' }),
+        senders[i % senders.length]!.enqueue({
+          contactKey: to,
+          body: template(to),
+          priority: 'blast',
+          origin: { kind: 'notice' },
+        }),
       ),
     );
     await waitFor(() => api.received.length >= MESSAGES, 15_000);

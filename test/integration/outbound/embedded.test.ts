@@ -35,6 +35,7 @@ describe('outbound on PGlite with the in-process queue', () => {
           bodyParameters: ['A'],
         }),
         priority: 'blast',
+        origin: { kind: 'notice' },
         dedupeKey: 'c1:p1:b1',
         templateName: 'iuran_reminder',
       });
@@ -42,12 +43,14 @@ describe('outbound on PGlite with the in-process queue', () => {
         contactKey: '6281234567890',
         body: textMessage('6281234567890', 'Halo'),
         priority: 'reply',
+        origin: { kind: 'reply' },
         text: 'Halo',
       });
       const late = await outbound.enqueue({
         contactKey: '6289876543210',
         body: textMessage('6289876543210', 'Halo'),
         priority: 'reply',
+        origin: { kind: 'reply' },
       });
       await outbound.start();
       const statusOf = async (id: number) =>

@@ -112,7 +112,7 @@ describe.skipIf(!hasServers)('outbound queue and sender', () => {
       body: OutboundBody,
       priority: Priority = 'reply',
     ) {
-      return (await o.enqueue({ contactKey: to, body, priority })).messageId;
+      return (await o.enqueue({ contactKey: to, body, priority, origin: { kind: 'notice' } })).messageId;
     }
 
     it('sends a reply inside the window: callback data in the body, wamid stored, accepted', async () => {
@@ -124,6 +124,7 @@ describe.skipIf(!hasServers)('outbound queue and sender', () => {
         contactKey: to,
         body: text(to),
         priority: 'reply',
+        origin: { kind: 'reply' },
         text: 'Halo',
       });
       expect(duplicate).toBe(false);
@@ -266,7 +267,13 @@ describe.skipIf(!hasServers)('outbound queue and sender', () => {
       const o = outbound();
       await o.start();
       const dedupeKey = `campaign:1:participant:${to}:bill:2026-11`;
-      const req = { contactKey: to, body: template(to), priority: 'blast' as const, dedupeKey };
+      const req = {
+        contactKey: to,
+        body: template(to),
+        priority: 'blast' as const,
+        origin: { kind: 'notice' } as const,
+        dedupeKey,
+      };
       const results = await Promise.all(Array.from({ length: 6 }, () => o.enqueue(req)));
       const ids = new Set(results.map((r) => r.messageId));
       expect(ids.size).toBe(1);
@@ -289,6 +296,7 @@ describe.skipIf(!hasServers)('outbound queue and sender', () => {
         contactKey: to,
         body: template(to),
         priority: 'blast' as const,
+        origin: { kind: 'notice' } as const,
         dedupeKey: `page:${to}`,
       }));
       const first = await o.enqueueMany(reqs.slice(0, 2));
@@ -394,7 +402,13 @@ describe.skipIf(!hasServers)('outbound queue and sender', () => {
       const o = outbound();
       await o.start();
       // A blast still waiting for its time does not hold the conversation up.
-      await o.enqueue({ contactKey: to, body: template(to), priority: 'blast', delayMs: 60_000 });
+      await o.enqueue({
+        contactKey: to,
+        body: template(to),
+        priority: 'blast',
+        origin: { kind: 'notice' },
+        delayMs: 60_000,
+      });
       const ids = [];
       for (const s of ['one', 'two', 'three']) ids.push(await enqueue(o, to, text(to, s)));
       await Promise.all(ids.map((id) => waitForStatus(database.db, id, ['accepted'])));
@@ -451,7 +465,13 @@ describe.skipIf(!hasServers)('outbound queue and sender', () => {
       const to = newWaId();
       await enqueue(o, to, template(to));
       await enqueue(o, to, template(to), 'blast');
-      await o.enqueue({ contactKey: to, body: template(to), priority: 'blast', delayMs: 60_000 });
+      await o.enqueue({
+        contactKey: to,
+        body: template(to),
+        priority: 'blast',
+        origin: { kind: 'notice' },
+        delayMs: 60_000,
+      });
       expect(await o.depth()).toEqual({ waiting: 2, delayed: 1, active: 0 });
       const gauge = (await metrics.queueDepth.get()).values;
       expect(gauge.find((v) => v.labels.state === 'waiting')?.value).toBe(2);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { holdFor, localTime, type SendingHours } from '../../../src/campaigns/hours.js';
-import { billedCategory } from '../../../src/campaigns/runner.js';
 import { estimate } from '../../../src/campaigns/stats.js';
+import { billedCategory } from '../../../src/campaigns/usecases/decide.js';
 
 const hours: SendingHours = {
   timeZone: 'Asia/Jakarta',

@@ -1,6 +1,15 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
-import { type Queryable, rows } from './sql.js';
+import {
+  campaignRecipients,
+  col,
+  contacts,
+  type Db,
+  messages,
+  participants,
+  queryRows,
+} from '../../db/index.js';
+import type { Reminder } from './recipients.js';
+import { ct, currentMessage, i, m, num, p, r } from './tables.js';
 
 // WhatsApp's messaging limit (WHATSAPP.md 5.4, WHATSAPP_TIER): at most N unique users reached outside a
 // customer service window in a moving 24 hours, across every campaign (and every other template) of the
@@ -22,43 +31,39 @@ const LOOKAHEAD = 2000;
 const LOCK_KEY = 7_734_120;
 
 /** When a template sent at `m` reached its contact, as far as we know (its first status, else its queueing). */
-const sentAt = sql`coalesce(least(m.sent_at, m.delivered_at, m.read_at), m.occurred_at)`;
+const sentAt = sql`coalesce(least(${m.sentAt}, ${m.deliveredAt}, ${m.readAt}), ${m.occurredAt})`;
+
+/** The window of `contactKey` was open at `at` (a message from it in the 24 hours before). */
+const windowOpen = (contactKey: unknown, at: string) => sql`exists (
+  select 1 from ${contacts} ${ct}
+  where ${ct.contactKey} = ${contactKey} and ${ct.lastInboundAt} > ${at}::timestamptz - ${DAY}::interval)`;
 
 /** Contacts that count against the budget at `at`: reached outside their window in the last 24 h, or in flight. */
 const counted = (at: string) => sql`
-  select m.contact_key as k
-  from messages m
-  where m.direction = 'out' and m.type = 'template' and m.wamid is not null and m.status <> 'failed'
-    and m.occurred_at > ${at}::timestamptz - ${QUEUED_HORIZON}::interval
+  select ${m.contactKey} as k
+  from ${messages} ${m}
+  where ${m.direction} = 'out' and ${m.type} = 'template' and ${m.wamid} is not null and ${m.status} <> 'failed'
+    and ${m.occurredAt} > ${at}::timestamptz - ${QUEUED_HORIZON}::interval
     and ${sentAt} > ${at}::timestamptz - ${DAY}::interval
     and not exists (
-      select 1 from messages i
-      where i.direction = 'in' and i.contact_key = m.contact_key
-        and i.occurred_at <= ${sentAt} and i.occurred_at > ${sentAt} - ${DAY}::interval)
+      select 1 from ${messages} ${i}
+      where ${i.direction} = 'in' and ${i.contactKey} = ${m.contactKey}
+        and ${i.occurredAt} <= ${sentAt} and ${i.occurredAt} > ${sentAt} - ${DAY}::interval)
   union
-  select p.wa_id as k
-  from campaign_recipients r
-  join participants p on p.id = r.participant_id
-  left join messages m on m.id = r.message_id
-  where r.status = 'queued' and r.settled_at is null and m.wamid is null
-    and not exists (
-      select 1 from contacts c
-      where c.contact_key = p.wa_id and c.last_inbound_at > ${at}::timestamptz - ${DAY}::interval)`;
+  select ${p.waId} as k
+  from ${campaignRecipients} ${r}
+  join ${participants} ${p} on ${p.id} = ${r.participantId}
+  left join ${messages} ${m} on ${currentMessage}
+  where ${r.status} = 'queued' and ${r.settledAt} is null and ${m.wamid} is null
+    and not ${windowOpen(p.waId, at)}`;
 
 /** Unique contacts counted against the limit at `at` (for reports and tests). */
-export async function budgetUsed(db: Queryable, at: Date): Promise<number> {
-  const [row] = await rows<{ n: string | number }>(
+export async function budgetUsed(db: Db, at: Date): Promise<number> {
+  const [row] = await queryRows<{ n: string | number }>(
     db,
     sql`select count(*) as n from (${counted(at.toISOString())}) s`,
   );
-  return Number(row?.n ?? 0);
-}
-
-export interface ClaimedRow {
-  id: number;
-  participant_id: number;
-  bill_id: number;
-  attempts: number;
+  return num(row?.n);
 }
 
 /**
@@ -72,35 +77,40 @@ export async function claimWithinLimit(
   room: number,
   limit: number,
   at: Date,
-): Promise<{ claimed: ClaimedRow[]; held: boolean }> {
+): Promise<{ claimed: Reminder[]; held: boolean }> {
   const t = at.toISOString();
+  const R = campaignRecipients;
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_KEY})`);
-    const [out] = await rows<{ claimed: ClaimedRow[] | null; held: boolean }>(
+    const [out] = await queryRows<{ claimed: Reminder[] | null; held: boolean }>(
       tx,
       sql`with counted as (${counted(t)}),
         budget as (select greatest(${limit} - (select count(*) from counted), 0) as left_),
         cand as (
-          select r.id, (p.wa_id in (select k from counted) or exists (
-              select 1 from contacts c
-              where c.contact_key = p.wa_id and c.last_inbound_at > ${t}::timestamptz - ${DAY}::interval))
-            as free
-          from campaign_recipients r join participants p on p.id = r.participant_id
-          where r.campaign_id = ${campaignId} and r.status = 'pending'
-            and (r.not_before is null or r.not_before <= ${t}::timestamptz)
-          order by r.id
+          select ${r.id} as id, (${p.waId} in (select k from counted) or ${windowOpen(p.waId, t)}) as free
+          from ${R} ${r} join ${participants} ${p} on ${p.id} = ${r.participantId}
+          where ${r.campaignId} = ${campaignId} and ${r.status} = 'pending'
+            and (${r.notBefore} is null or ${r.notBefore} <= ${t}::timestamptz)
+          order by ${r.id}
           limit ${room + LOOKAHEAD}),
         ranked as (select id, free, row_number() over (partition by free order by id) as n from cand),
         pick as (
           select id from ranked where free or n <= (select left_ from budget)
           order by id limit ${room}),
         claimed as (
-          update campaign_recipients set status = 'queued', queued_at = now()
-          where id in (select id from pick) and status = 'pending'
-          returning id, participant_id, bill_id, attempts)
+          update ${R} set ${col(R.status)} = 'queued', ${col(R.queuedAt)} = now()
+          where ${R.id} in (select id from pick) and ${R.status} = 'pending'
+          returning ${R.id} as "id", ${R.participantId} as "participantId", ${R.billId} as "billId",
+            ${R.attempts} as "attempts")
         select (select json_agg(claimed order by id) from claimed) as claimed,
           exists (select 1 from ranked where not free and n > (select left_ from budget)) as held`,
     );
-    return { claimed: out?.claimed ?? [], held: out?.held ?? false };
+    const claimed = (out?.claimed ?? []).map((x) => ({
+      id: num(x.id),
+      participantId: num(x.participantId),
+      billId: num(x.billId),
+      attempts: num(x.attempts),
+    }));
+    return { claimed, held: out?.held ?? false };
   });
 }
