@@ -1,5 +1,5 @@
 import type { Db, OriginKind, Tx } from '../db/index.js';
-import type { OutcomeReport } from './origin.js';
+import type { Origin, OutcomeReport } from './origin.js';
 import {
   ensureStatusCursor,
   lockStatusCursor,
@@ -52,21 +52,25 @@ export function createStatusFollower(deps: {
 }
 
 function reportsOf(s: StatusAfterSend): OutcomeReport[] {
-  if (!s.origin) return [];
+  return s.origin ? statusReports(s.messageId, s.origin, s) : [];
+}
+
+/** What one status tells a message's origin: a failure after acceptance, and the category Meta billed. */
+export function statusReports(
+  messageId: number,
+  origin: Origin,
+  s: Pick<StatusAfterSend, 'status' | 'errorCode' | 'errorTitle' | 'pricingCategory'>,
+): OutcomeReport[] {
   const out: OutcomeReport[] = [];
   if (s.status === 'failed') {
     out.push({
-      messageId: s.messageId,
-      origin: s.origin,
+      messageId,
+      origin,
       outcome: { kind: 'failed', code: s.errorCode, title: s.errorTitle, late: true },
     });
   }
   if (s.pricingCategory !== null) {
-    out.push({
-      messageId: s.messageId,
-      origin: s.origin,
-      outcome: { kind: 'billed', category: s.pricingCategory },
-    });
+    out.push({ messageId, origin, outcome: { kind: 'billed', category: s.pricingCategory } });
   }
   return out;
 }

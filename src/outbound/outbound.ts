@@ -16,7 +16,7 @@ import {
 import { backoffDelay } from './backoff.js';
 import { batched } from './batch.js';
 import { createBullQueue } from './bullmq-queue.js';
-import { createStatusFollower } from './follow.js';
+import { createStatusFollower, statusReports } from './follow.js';
 import { SlotGate } from './gate.js';
 import { isNumberThrottle, MemorySlidingLimiter, NumberBackoff, RedisSlidingLimiter } from './limiter.js';
 import { MemoryJobQueue } from './memory-queue.js';
@@ -224,25 +224,43 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
    */
   const storeWamid = batched(
     async (items: { id: number; wamid: string; origin: Origin | null }[]): Promise<true[]> => {
+      const listening = items.filter((i): i is typeof i & { origin: Origin } => hears(i.origin));
       const store = async (q: Db | Tx) => {
         const early = await repo.storeAccepted(q, items);
         for (const e of early) await reconcileStatuses(q, e.id, e.wamid);
+        return early;
       };
-      const told = items.flatMap((i) =>
-        hears(i.origin)
-          ? [{ messageId: i.id, origin: i.origin, outcome: { kind: 'accepted' } as const }]
-          : [],
-      );
-      if (told.length === 0) await store(db);
+      if (listening.length === 0) await store(db);
       else {
         await db.transaction(async (tx) => {
-          await store(tx);
-          await tell(tx, told);
+          const early = new Set((await store(tx)).map((e) => e.wamid));
+          const accepted = listening.map((i) => ({
+            messageId: i.id,
+            origin: i.origin,
+            outcome: { kind: 'accepted' } as const,
+          }));
+          await tell(tx, [
+            ...accepted,
+            ...(await earlyReports(
+              tx,
+              listening.filter((i) => early.has(i.wamid)),
+            )),
+          ]);
         });
       }
       return items.map(() => true);
     },
   );
+
+  /** What the statuses that beat the Cloud API's answer tell, when the follower has read past them already. */
+  async function earlyReports(tx: Tx, items: { id: number; wamid: string; origin: Origin }[]) {
+    const byWamid = new Map(items.map((i) => [i.wamid, i]));
+    const passed = await repo.statusesPassedBy(tx, [...byWamid.keys()]);
+    return passed.flatMap((s) => {
+      const i = byWamid.get(s.wamid)!;
+      return statusReports(i.id, i.origin, s);
+    });
+  }
 
   async function recordAccepted(id: number, wamid: string, origin: Origin | null): Promise<void> {
     let delay = 100;

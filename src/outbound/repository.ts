@@ -358,6 +358,45 @@ export async function nextStatusPage(tx: Tx, last: number, lagMs: number, size: 
   return bound?.upto == null ? null : Number(bound.upto);
 }
 
+/**
+ * The statuses of these wamids that the follower has already read past: they arrived before their wamid
+ * was stored, so the follower's join could not see them. The cursor row is read under a share lock, so a
+ * follower that holds it is waited for, and one that comes after skips its turn until this transaction
+ * has stored the wamids: between the two, each status is told once.
+ */
+export async function statusesPassedBy(
+  tx: Tx,
+  wamids: readonly string[],
+): Promise<
+  {
+    wamid: string;
+    status: string;
+    errorCode: number | null;
+    errorTitle: string | null;
+    pricingCategory: string | null;
+  }[]
+> {
+  if (wamids.length === 0) return [];
+  const [cursor] = await tx
+    .select({ last: outboundStatusCursor.lastStatusId })
+    .from(outboundStatusCursor)
+    .where(eq(outboundStatusCursor.id, 1))
+    .for('share');
+  if (!cursor) return [];
+  const s = messageStatuses;
+  return tx
+    .select({
+      wamid: s.wamid,
+      status: s.status,
+      errorCode: s.errorCode,
+      errorTitle: s.errorTitle,
+      pricingCategory: s.pricingCategory,
+    })
+    .from(s)
+    .where(and(inArray(s.wamid, [...wamids]), sql`${s.id} <= ${cursor.last}`))
+    .orderBy(s.id);
+}
+
 export interface StatusAfterSend {
   messageId: number;
   origin: Origin | null;

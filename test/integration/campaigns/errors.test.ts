@@ -3,7 +3,7 @@ import nock from 'nock';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignRunner } from '../../../src/campaigns/index.js';
-import { participants } from '../../../src/db/index.js';
+import { messageStatuses, outboundStatusCursor, participants } from '../../../src/db/index.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { hasServers } from '../../support/servers.js';
 import { waitFor } from '../outbound/support.js';
@@ -98,6 +98,39 @@ describe.skipIf(!hasServers)('campaign errors choose the next step', () => {
       'Meta billed template iuran_reminder as marketing; the registry says utility',
     );
     expect(await metric(t.metrics, 'campaignAlerts', { reason: 'category_mismatch' })).toBe(1);
+  });
+
+  it("a status that beats the Cloud API's answer, and is read past before the wamid is stored, still pauses", async () => {
+    const { api, people, id, p } = await run(4, 'Early', '2026-02');
+    const release = api.hold(people[0]!.waId);
+    await p.outbound.start();
+    p.runner.start();
+    await act(t, id, 'start');
+    await waitFor(() => api.to(people[0]!.waId).length === 1);
+    const first = api.to(people[0]!.waId)[0]!;
+    await postStatuses(t, [
+      {
+        wamid: first.wamid!,
+        status: 'sent',
+        recipient: first.to,
+        pricing: { category: 'marketing', type: 'regular' },
+      },
+    ]);
+    const [status] = await t.database.db
+      .select({ id: messageStatuses.id })
+      .from(messageStatuses)
+      .where(eq(messageStatuses.wamid, first.wamid!));
+    // the follower reads past the status while the answer is still on its way
+    await waitFor(async () => {
+      const [cursor] = await t.database.db.select().from(outboundStatusCursor);
+      return (cursor?.lastStatusId ?? 0) >= status!.id;
+    });
+    expect((await view(t, id)).status).toBe('running');
+    release();
+    await waitFor(async () => (await view(t, id)).status === 'paused');
+    expect((await view(t, id)).pauseReason).toBe(
+      'Meta billed template iuran_reminder as marketing; the registry says utility',
+    );
   });
 
   it('131026 in a status marks the number unreachable; 131049 tries again the next day', async () => {

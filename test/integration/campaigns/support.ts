@@ -30,11 +30,12 @@ export type Reply = { status: 200 } | { status: number; code: number; title: str
 export function fakeCloudApi() {
   const sent: Sent[] = [];
   const scripts = new Map<string, Reply[]>();
+  const held = new Map<string, Promise<void>>();
   let n = 0;
   nock(CLOUD_API)
     .persist()
     .post(`/v23.0/${PHONE_NUMBER_ID}/messages`)
-    .reply((_uri, requestBody) => {
+    .reply(async (_uri, requestBody) => {
       const body = requestBody as Record<string, unknown>;
       const to = String(body.to);
       const entry: Sent = { at: Date.now(), to, body };
@@ -44,6 +45,7 @@ export function fakeCloudApi() {
         return [next.status, { error: { message: next.title, type: 'OAuthException', code: next.code } }];
       }
       entry.wamid = `wamid.C${++n}.${to}`;
+      await held.get(to);
       return [
         200,
         {
@@ -56,6 +58,12 @@ export function fakeCloudApi() {
   return {
     sent,
     script: (to: string, ...replies: Reply[]) => scripts.set(to, replies),
+    /** Holds the answers to `to` (the send is seen, its wamid known) until the returned release is called. */
+    hold(to: string): () => void {
+      let release = () => {};
+      held.set(to, new Promise<void>((r) => (release = r)));
+      return () => release();
+    },
     to: (to: string) => sent.filter((s) => s.to === to),
   };
 }
