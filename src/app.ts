@@ -15,7 +15,7 @@ import type { Config } from './config.js';
 import { dashboardPage, dashboardRoutes } from './dashboard/index.js';
 import type { Database } from './db/index.js';
 import { errorHandling } from './errors/index.js';
-import { handoffRoutes, inboxPage } from './handoff/index.js';
+import { type Desk, handoffRoutes, inboxPage } from './handoff/index.js';
 import { requestLimits } from './limits.js';
 import type { RecordedInbound } from './messages/index.js';
 import type { Metrics } from './metrics.js';
@@ -38,6 +38,8 @@ export interface AppDeps {
   /** namespace of this deployment's keys in Redis (tests give each file its own) */
   redisPrefix?: string;
   outbound: Outbound;
+  /** the handoff room's desk, the one the service's loops use */
+  desk: Desk;
   metrics: Metrics;
   /** the DATA_KEY that keys birth-date hashes */
   dataKey: string;
@@ -136,12 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // The agents' inbox API, for agent and admin keys; the same budget per key as the rest of the API.
   await app.register(async (inbox) => {
     await inbox.register(roleGuard, { db: deps.database.db, roles: ['agent', 'admin'], limit: limits.api });
-    await inbox.register(handoffRoutes, {
-      db: deps.database.db,
-      outbound: deps.outbound,
-      config: deps.config,
-      metrics: deps.metrics,
-    });
+    await inbox.register(handoffRoutes, { desk: deps.desk, metrics: deps.metrics });
   });
 
   // The pages hold no secret (the officer types a key); their own budget per address, so an office behind

@@ -2,20 +2,13 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import type { Config } from '../config.js';
-import type { Db } from '../db/index.js';
 import { AppError, errorResponse, msg } from '../errors/index.js';
-import { createTranslator } from '../i18n/index.js';
 import type { Metrics } from '../metrics.js';
-import type { Outbound } from '../outbound/index.js';
-import { type Agent, createDesk, type Desk, REENGAGE_TEMPLATE, type Refusal } from './desk.js';
+import { type Agent, type Desk, REENGAGE_TEMPLATE, type Refusal } from './desk.js';
 
 export interface HandoffRoutesOptions {
-  db: Db;
-  outbound: Outbound;
-  config: Pick<Config, 'handoff' | 'businessTz'>;
+  desk: Desk;
   metrics?: Metrics;
-  now?: () => Date;
 }
 
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
@@ -131,13 +124,7 @@ function registerGauges(metrics: Metrics, desk: Desk): void {
 /** The agents' API (CONTRACT.md, handoff rows); registered inside a scope guarded for agent and admin. */
 export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (scope, opts) => {
   const app = scope.withTypeProvider<ZodTypeProvider>();
-  const desk = createDesk({
-    db: opts.db,
-    outbound: opts.outbound,
-    t: createTranslator(),
-    config: opts.config,
-    ...(opts.now ? { now: opts.now } : {}),
-  });
+  const { desk } = opts;
   if (opts.metrics) registerGauges(opts.metrics, desk);
   const tags = ['handoffs'];
 

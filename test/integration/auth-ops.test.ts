@@ -248,6 +248,7 @@ describe.skipIf(!hasServers)('operations', () => {
       database: t.database,
       redis: deadRedis,
       outbound: t.outbound,
+      desk: t.desk,
       metrics: createMetrics(),
       dataKey: 'k'.repeat(32),
       appSecret: 'secret',

@@ -345,7 +345,7 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
 
   it('restarts a sender with an unusable stored conversation at the menu, with an apology', async () => {
     cloud();
-    await app.redis.set(`${app.prefix}:conv:6281234560004`, '{not json');
+    await app.redis!.set(`${app.prefix}:conv:6281234560004`, '{not json');
     await post(textWebhook({ from: '6281234560004', text: '17-08-1965' }));
     const all = await replies(2, '6281234560004');
     expect(words(all[0]!)).toBe(t('en', 'engine.restarted'));
@@ -371,7 +371,7 @@ describe.skipIf(!hasServers)('conversations: webhook in, Cloud API body out', ()
       createConversationEngine({
         db: app.database.db,
         outbound: app.outbound,
-        store: createRedisStateStore({ redis: app.redis, prefix: app.prefix, ttlSeconds: 60 }),
+        store: createRedisStateStore({ redis: app.redis!, prefix: app.prefix, ttlSeconds: 60 }),
         t,
         dataKey: DATA_KEY,
         config: { officeHours: { days: [1, 2, 3, 4, 5], start: 480, end: 960 }, businessTz: 'Asia/Jakarta' },

@@ -151,7 +151,7 @@ describe.skipIf(!hasServers)('request limits, no proxy trusted', () => {
     it('names no sender in Redis: neither the number nor a plain hash of it that anyone could recompute', async () => {
       const from = '6281234500009';
       expect(await post(delivery([{ from }]))).toBe(200);
-      const keys = await t.redis.keys(`${t.prefix}*`);
+      const keys = await t.redis!.keys(`${t.prefix}*`);
       const plain = createHash('sha256').update(from).digest('hex').slice(0, 32);
       expect(keys.some((k) => k.includes('sender:'))).toBe(true);
       expect(keys.filter((k) => k.includes(from) || k.includes(plain))).toEqual([]);

@@ -1,22 +1,20 @@
-import type { FastifyServerOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import nock from 'nock';
-import { type App, buildApp } from '../../src/app.js';
+import { type Logger, pino } from 'pino';
+import type { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import {
-  type ConversationEngine,
-  createConversationEngine,
-  createRedisStateStore,
-  createTranslator,
-  type StateStore,
-} from '../../src/conversations/index.js';
+import { buildContainer, type Container } from '../../src/container.js';
+import type { ConversationEngine, StateStore } from '../../src/conversations/index.js';
+import type { Desk } from '../../src/handoff/index.js';
 import type { RecordedInbound } from '../../src/messages/index.js';
-import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { createOutbound, type Outbound } from '../../src/outbound/index.js';
+import type { Metrics } from '../../src/metrics.js';
+import type { Outbound } from '../../src/outbound/index.js';
 import { createCloudApiClient } from '../../src/whatsapp/index.js';
 import {
+  createMemoryTestDatabase,
   createTestDatabase,
   flushPrefix,
+  hasServers,
   TEST_REDIS_URL,
   type TestDatabase,
   testRedisPrefix,
@@ -33,8 +31,10 @@ export const DATA_KEY = 'a-data-key-for-tests-that-is-long-enough';
 export interface TestApp {
   app: App;
   database: TestDatabase;
-  redis: Redis;
+  /** the test file's Redis (its keys under `prefix`); null on the in-process adapters */
+  redis: Redis | null;
   outbound: Outbound;
+  desk: Desk;
   metrics: Metrics;
   inbound: RecordedInbound[];
   engine: ConversationEngine;
@@ -82,96 +82,83 @@ export async function postWebhook(app: App, payload: unknown): Promise<number> {
   return res.statusCode;
 }
 
-/** The whole app on real PostgreSQL and Redis, with the Cloud API at CLOUD_API (intercept it with nock). */
+/**
+ * The service's own wiring (src/container.ts) on this file's database and Redis prefix, with the Cloud API
+ * at CLOUD_API (intercept it with nock). Without TEST_DATABASE_URL and TEST_REDIS_URL it runs on PGlite in
+ * memory and the in-process queue and state, as embedded mode does. The campaigns' and the desk's loops
+ * stay off unless asked for: the tests that need them drive them.
+ */
 export async function startTestApp(
   opts: {
     env?: Record<string, string>;
+    /** where recorded inbound messages go instead (they are kept in `inbound` either way) */
     onInbound?: (r: RecordedInbound[]) => Promise<void>;
-    logger?: FastifyServerOptions['loggerInstance'];
-    /** run the real conversation engine on inbound messages (with a Redis state store) */
+    logger?: Logger;
+    /** recorded inbound messages take the service's road: the handoff notice, then the engine */
     conversations?: boolean;
+    /** the engine's clock */
     now?: () => Date;
     /** how often the sender looks for queued rows without a job (default: the service's) */
     sweepEveryMs?: number;
+    /** the campaigns' and the handoff desk's loops */
+    background?: boolean;
   } = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = hasServers ? await createTestDatabase() : await createMemoryTestDatabase();
   const prefix = testRedisPrefix();
-  const redis = new Redis(TEST_REDIS_URL!, { maxRetriesPerRequest: null, keyPrefix: undefined });
-  const config = loadConfig({
-    ...testEnv(database.url, TEST_REDIS_URL!),
-    ...opts.env,
-  });
-  const metrics = createMetrics();
-  const client = createCloudApiClient({
-    apiUrl: CLOUD_API,
-    apiVersion: config.whatsapp.apiVersion,
-    phoneNumberId: PHONE_NUMBER_ID,
-    accessToken: 'test-token',
-    timeoutMs: 2000,
-  });
-  const outbound = createOutbound({
-    db: database.db,
-    client,
-    metrics,
-    ...(opts.logger ? { log: opts.logger } : {}),
-    mps: config.whatsapp.mps,
-    redis: { url: TEST_REDIS_URL!, prefix },
-    retry: { attempts: 5, baseDelayMs: 20 },
-    ...(opts.sweepEveryMs ? { sweepEveryMs: opts.sweepEveryMs } : {}),
-  });
+  const redis = hasServers ? new Redis(TEST_REDIS_URL!, { maxRetriesPerRequest: null }) : null;
+  const env = testEnv(database.url, TEST_REDIS_URL ?? '');
+  if (!hasServers) {
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+  }
+  const config = loadConfig({ ...env, REDIS_PREFIX: prefix, ...opts.env });
   const inbound: RecordedInbound[] = [];
-  const store = createRedisStateStore({ redis, prefix, ttlSeconds: 3600 });
-  const engine = createConversationEngine({
-    db: database.db,
-    outbound,
-    store,
-    t: createTranslator(),
-    dataKey: DATA_KEY,
-    config,
-    ...(opts.now ? { now: opts.now } : {}),
-    // a sender whose handling failed is tried again soon: tests wait seconds, not minutes
-    retry: { firstDelayMs: 100, maxDelayMs: 2000 },
-  });
-  const { ensureBootstrapAdmin } = await import('../../src/auth/index.js');
-  await ensureBootstrapAdmin(database.db, ADMIN_KEY);
-  const app = await buildApp({
-    config,
+  let container: Container | undefined;
+  const c = await buildContainer(config, {
+    log: opts.logger ?? pino({ level: 'silent' }),
     database,
-    redis,
-    redisPrefix: prefix,
-    outbound,
-    metrics,
-    dataKey: DATA_KEY,
-    appSecret: APP_SECRET,
-    verifyToken: VERIFY_TOKEN,
-    logger: opts.logger,
+    defaultMetrics: false,
+    background: opts.background ?? false,
+    client: createCloudApiClient({
+      apiUrl: CLOUD_API,
+      apiVersion: config.whatsapp.apiVersion,
+      phoneNumberId: PHONE_NUMBER_ID,
+      accessToken: 'test-token',
+      timeoutMs: 2000,
+    }),
+    outbound: {
+      retry: { attempts: 5, baseDelayMs: 20 },
+      ...(opts.sweepEveryMs ? { sweepEveryMs: opts.sweepEveryMs } : {}),
+    },
+    // a sender whose handling failed is tried again soon: tests wait seconds, not minutes
+    engine: { retry: { firstDelayMs: 100, maxDelayMs: 2000 }, ...(opts.now ? { now: opts.now } : {}) },
     onInbound:
       opts.onInbound ??
       (async (r) => {
         inbound.push(...r);
-        if (opts.conversations) await engine.handle(r.map((x) => x.message.contact));
+        if (opts.conversations) await container!.handleInbound(r);
       }),
   });
-  await app.ready();
-  await outbound.start();
+  container = c;
+  await c.start();
   return {
-    app,
+    app: c.app,
     database,
     redis,
-    outbound,
-    metrics,
+    outbound: c.outbound,
+    desk: c.desk,
+    metrics: c.metrics,
     inbound,
-    engine,
-    store,
+    engine: c.engine,
+    store: c.store,
     prefix,
     close: async () => {
-      await app.close();
-      await app.drainBackgroundWork();
-      engine.stop();
-      await outbound.close();
-      await flushPrefix(redis, prefix);
-      await redis.quit();
+      await c.stop();
+      if (redis) {
+        await flushPrefix(redis, prefix);
+        await redis.quit();
+      }
       await database.close();
     },
   };

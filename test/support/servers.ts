@@ -36,6 +36,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** PGlite in memory, migrated: the database of a test run without servers, as embedded mode's. */
+export async function createMemoryTestDatabase(): Promise<TestDatabase> {
+  const database = await openDatabase({ dataDir: 'memory://' });
+  return { ...database, url: '' };
+}
+
 export function testRedisPrefix(): string {
   return `t${randomBytes(4).toString('hex')}`;
 }

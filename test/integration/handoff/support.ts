@@ -1,11 +1,10 @@
 import nock from 'nock';
-import { createTranslator } from '../../../src/conversations/index.js';
-import { createDesk, type Desk } from '../../../src/handoff/index.js';
+import type { Desk } from '../../../src/handoff/index.js';
 import { importBills, importParticipants, importPayments } from '../../../src/participants/index.js';
 import { ADMIN_KEY, APP_SECRET, CLOUD_API, DATA_KEY, startTestApp, type TestApp } from '../../support/app.js';
 import { randomWamid, signedRequest, textWebhook } from '../../support/webhooks.js';
 
-// The whole app on real PostgreSQL and Redis with the conversation engine, as service.ts wires it (the
+// The whole app, as the service wires it (the
 // handoff room's return notice first, then the engine), four participants, and two agent keys.
 
 export interface Sent {
@@ -44,23 +43,12 @@ export interface HandoffHarness {
 
 export async function startHandoffHarness(opts: { now?: () => Date; env?: Record<string, string> } = {}) {
   const sent: Sent[] = [];
-  let desk: Desk | undefined;
-  let harness: HandoffHarness | undefined;
   const t: TestApp = await startTestApp({
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.env ? { env: opts.env } : {}),
-    onInbound: async (recorded) => {
-      const keys = recorded.map((r) => r.message.contact);
-      await desk!.noticeOnInbound(keys);
-      await harness!.t.engine.handle(keys);
-    },
+    conversations: true,
   });
-  desk = createDesk({
-    db: t.database.db,
-    outbound: t.outbound,
-    t: createTranslator(),
-    config: { handoff: { overdueMinutes: 30, idleHours: 24 }, businessTz: 'Asia/Jakarta' },
-  });
+  const desk = t.desk;
   const scope = nock(CLOUD_API)
     .persist()
     .post(/\/messages$/, (body: Sent) => {
@@ -165,7 +153,7 @@ export async function startHandoffHarness(opts: { now?: () => Date; env?: Record
     keys[name] = res.json<{ key: string }>().key;
   }
 
-  harness = {
+  const harness: HandoffHarness = {
     t,
     desk,
     keys,
