@@ -47,13 +47,23 @@ function* chain(err: unknown): Generator<Record<string, unknown>> {
 const codeOf = (e: Record<string, unknown>): string | undefined =>
   typeof e.code === 'string' ? e.code : undefined;
 
+/**
+ * The SQLSTATE of an error the database server sent: postgres.js's PostgresError and PGlite's DatabaseError
+ * both carry the server's `severity` beside its five-character code.
+ */
+const sqlstateOf = (e: Record<string, unknown>): string | undefined => {
+  const code = codeOf(e);
+  return code && typeof e.severity === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+};
+
 /** PostgreSQL or Redis away, or a connection lost: the same work is expected to succeed later. */
 export function isTransient(err: unknown): boolean {
   for (const e of chain(err)) {
     if (e instanceof TemporarilyUnavailableError) return true;
     const code = codeOf(e);
-    if (code && (TRANSIENT_CODES.has(code) || (e.name === 'PostgresError' && TRANSIENT_SQLSTATE.test(code))))
-      return true;
+    if (code && TRANSIENT_CODES.has(code)) return true;
+    const sqlstate = sqlstateOf(e);
+    if (sqlstate && TRANSIENT_SQLSTATE.test(sqlstate)) return true;
     if (e.name === 'MaxRetriesPerRequestError') return true;
     const message = typeof e.message === 'string' ? e.message : '';
     if (TRANSIENT_REDIS.some((pattern) => pattern.test(message))) return true;
@@ -66,8 +76,8 @@ export function isBadData(err: unknown): boolean {
   for (const e of chain(err)) {
     // JavaScript's own: an invalid Date's toISOString, JSON too deep for JSON.stringify
     if (e instanceof RangeError) return true;
-    const code = codeOf(e);
-    if (code && e.name === 'PostgresError' && DATA_SQLSTATE.test(code)) return true;
+    const sqlstate = sqlstateOf(e);
+    if (sqlstate && DATA_SQLSTATE.test(sqlstate)) return true;
   }
   return false;
 }

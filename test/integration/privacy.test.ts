@@ -5,11 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../src/logger.js';
 import { textMessage } from '../../src/whatsapp/index.js';
 import { APP_SECRET, adminHeaders, CLOUD_API, startTestApp, type TestApp } from '../support/app.js';
-import { hasServers } from '../support/servers.js';
 import { randomWamid, signedRequest, textWebhook } from '../support/webhooks.js';
 
 // CONTRACT.md, Privacy: logs never hold a whole phone number, birth date, payment code or message text.
-describe.skipIf(!hasServers)('logs', () => {
+describe('logs', () => {
   let t: TestApp;
   const lines: string[] = [];
   const phone = '6281234567810';

@@ -4,7 +4,6 @@ import { contacts, messages } from '../../src/db/index.js';
 import { createInboundRecorder } from '../../src/messages/index.js';
 import { type InboundMessage, parseWebhook } from '../../src/whatsapp/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { hasServers } from '../support/servers.js';
 import { randomWamid, textWebhook } from '../support/webhooks.js';
 
 const inbound = (opts: Parameters<typeof textWebhook>[0]): InboundMessage[] => {
@@ -13,7 +12,7 @@ const inbound = (opts: Parameters<typeof textWebhook>[0]): InboundMessage[] => {
   return parsed.webhook.messages;
 };
 
-describe.skipIf(!hasServers)('recording inbound messages together (group commit)', () => {
+describe('recording inbound messages together (group commit)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageStatuses, messages } from '../../src/db/index.js';
 import { createStatusRecorder, recordStatuses } from '../../src/messages/index.js';
 import type { StatusUpdate } from '../../src/whatsapp/index.js';
-import { createTestDatabase, hasServers, type TestDatabase } from '../support/servers.js';
+import { openTestDatabase, type TestDatabase } from '../support/servers.js';
 import { randomWamid } from '../support/webhooks.js';
 
-describe.skipIf(!hasServers)('status recording in batches', () => {
+describe('status recording in batches', () => {
   let database: TestDatabase;
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await openTestDatabase();
   });
   afterAll(() => database?.close());
 

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contacts, messageStatuses, messages } from '../../src/db/index.js';
 import { APP_SECRET, startTestApp, type TestApp, VERIFY_TOKEN } from '../support/app.js';
 import { validateOas } from '../support/openapi.js';
-import { hasServers } from '../support/servers.js';
 import {
   envelope,
   mediaWebhook,
@@ -14,7 +13,7 @@ import {
   textWebhook,
 } from '../support/webhooks.js';
 
-describe.skipIf(!hasServers)('WhatsApp webhook', () => {
+describe('WhatsApp webhook', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ env: { WEBHOOK_SENDER_RATE_PER_MINUTE: '5' } });

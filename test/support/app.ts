@@ -1,3 +1,4 @@
+import { count, inArray } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import nock from 'nock';
 import { type Logger, pino } from 'pino';
@@ -5,16 +6,16 @@ import type { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { buildContainer, type Container } from '../../src/container.js';
 import type { ConversationEngine, StateStore } from '../../src/conversations/index.js';
+import { messages } from '../../src/db/index.js';
 import type { Desk } from '../../src/handoff/index.js';
 import type { RecordedInbound } from '../../src/messages/index.js';
 import type { Metrics } from '../../src/metrics.js';
 import type { Outbound } from '../../src/outbound/index.js';
 import { createCloudApiClient } from '../../src/whatsapp/index.js';
 import {
-  createMemoryTestDatabase,
-  createTestDatabase,
   flushPrefix,
   hasServers,
+  openTestDatabase,
   TEST_REDIS_URL,
   type TestDatabase,
   testRedisPrefix,
@@ -104,7 +105,7 @@ export async function startTestApp(
     background?: boolean;
   } = {},
 ): Promise<TestApp> {
-  const database = hasServers ? await createTestDatabase() : await createMemoryTestDatabase();
+  const database = await openTestDatabase();
   const prefix = testRedisPrefix();
   const redis = hasServers ? new Redis(TEST_REDIS_URL!, { maxRetriesPerRequest: null }) : null;
   const env = testEnv(database.url, TEST_REDIS_URL ?? '');
@@ -162,6 +163,20 @@ export async function startTestApp(
       await database.close();
     },
   };
+}
+
+/** Resolves once the sender has nothing queued or in flight: every reply queued so far has been sent. */
+export async function sendsSettled(t: TestApp, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await t.database.db
+      .select({ n: count() })
+      .from(messages)
+      .where(inArray(messages.status, ['queued', 'sending']));
+    if (row!.n === 0) return;
+    if (Date.now() > end) throw new Error('messages still queued or sending');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export const adminHeaders = { authorization: `Bearer ${ADMIN_KEY}` };

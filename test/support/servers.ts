@@ -36,6 +36,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/**
+ * This file's database: a PostgreSQL database of its own on the test servers, else PGlite in memory, as
+ * embedded mode runs (a newcomer without servers still runs every test that needs only a database).
+ */
+export const openTestDatabase = (): Promise<TestDatabase> =>
+  hasServers ? createTestDatabase() : createMemoryTestDatabase();
+
 /** PGlite in memory, migrated: the database of a test run without servers, as embedded mode's. */
 export async function createMemoryTestDatabase(): Promise<TestDatabase> {
   const database = await openDatabase({ dataDir: 'memory://' });

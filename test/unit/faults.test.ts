@@ -1,7 +1,9 @@
+import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import { isBadData, isTransient, TemporarilyUnavailableError } from '../../src/faults.js';
 
-const pg = (code: string) => Object.assign(new Error(`postgres ${code}`), { name: 'PostgresError', code });
+const pg = (code: string) =>
+  Object.assign(new Error(`postgres ${code}`), { name: 'PostgresError', severity: 'ERROR', code });
 /** as drizzle wraps a driver's error */
 const wrapped = (cause: unknown) => Object.assign(new Error('Failed query: select 1\nparams: '), { cause });
 const system = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
@@ -49,6 +51,25 @@ describe('what kind of failure an error is', () => {
     ]) {
       expect(isTransient(err), String(err)).toBe(false);
       expect(isBadData(err), String(err)).toBe(false);
+    }
+  });
+
+  it("knows PGlite's errors as it knows PostgreSQL's (embedded mode stores what the server can)", async () => {
+    const db = new PGlite();
+    const fail = (query: string) =>
+      db.query(query).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    try {
+      const badDate = await fail("select '300000-01-01'::timestamptz");
+      const nul = await fail("select convert_from('\\x00'::bytea, 'UTF8')");
+      for (const err of [badDate, nul]) {
+        expect(isBadData(wrapped(err)), String(err)).toBe(true);
+        expect(isTransient(err), String(err)).toBe(false);
+      }
+    } finally {
+      await db.close();
     }
   });
 });

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bills, campaigns } from '../../../src/db/index.js';
 import { TEMPLATES, type TemplateDefinition } from '../../../templates/index.js';
 import { adminHeaders, startTestApp, type TestApp } from '../../support/app.js';
-import { hasServers } from '../../support/servers.js';
 import { seed } from './support.js';
 
 const promo: TemplateDefinition = {
@@ -15,7 +14,7 @@ const promo: TemplateDefinition = {
   quickReplyPayloads: [],
 };
 
-describe.skipIf(!hasServers)('campaigns API: create, dry run, audience', () => {
+describe('campaigns API: create, dry run, audience', () => {
   let t: TestApp;
   const post = (payload: Record<string, unknown>) =>
     t.app.inject({ method: 'POST', url: '/api/campaigns', headers: adminHeaders, payload });

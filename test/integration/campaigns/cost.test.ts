@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignRecipients, campaigns, messages } from '../../../src/db/index.js';
 import { APP_SECRET, adminHeaders, startTestApp, type TestApp } from '../../support/app.js';
-import { hasServers } from '../../support/servers.js';
 import { randomWamid, signedRequest, statusWebhook } from '../../support/webhooks.js';
 import { seed } from './support.js';
 
 // The bill WhatsApp sends: campaign reminders and the bot's own replies (charged since October 2026),
 // from the pricing each status webhook reports, at the configured rate card.
-describe.skipIf(!hasServers)('messaging cost', () => {
+describe('messaging cost', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ env: { PRICE_IDR_UTILITY: '400', PRICE_IDR_SERVICE: '300' } });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/conversations/index.js';
 import { auditLog, contacts, handoffs } from '../../../src/db/index.js';
 import { createDesk, createHandoffJobs, type HandoffSummary } from '../../../src/handoff/index.js';
-import { hasServers, TEST_REDIS_URL } from '../../support/servers.js';
+import { TEST_REDIS_URL } from '../../support/servers.js';
 import {
   BUDI,
   type HandoffHarness,
@@ -19,7 +19,7 @@ import {
 const t = createTranslator();
 const HOUR = 3600_000;
 
-describe.skipIf(!hasServers)('handoff: agents take conversations and give them back', () => {
+describe('handoff: agents take conversations and give them back', () => {
   let h: HandoffHarness;
   // Monday 23 November 2026, 10:00 WIB: the office is open (the engine's clock)
   let clock = new Date('2026-11-23T03:00:00Z');

@@ -3,18 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { participants } from '../../../src/db/index.js';
 import { IMPORT_MAX_ROWS } from '../../../src/participants/index.js';
-import { createTestDatabase, hasServers, type TestDatabase } from '../../support/servers.js';
+import { openTestDatabase, type TestDatabase } from '../../support/servers.js';
 import { buildParticipantsApp, participant } from './helpers.js';
 
 // One request carries at most IMPORT_MAX_ROWS rows (README, API): past it the answer is 413 with what to
 // do, and nothing of the request is imported. (The large-import test takes 100,000 in one request.)
 
-describe.skipIf(!hasServers)('the row limit of an import', () => {
+describe('the row limit of an import', () => {
   let database: TestDatabase;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await openTestDatabase();
     app = await buildParticipantsApp(database.db);
   });
   afterAll(async () => {

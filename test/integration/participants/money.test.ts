@@ -3,15 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, bills, payments } from '../../../src/db/index.js';
 import { findParticipantByKpj, getBalance } from '../../../src/participants/index.js';
-import { createTestDatabase, hasServers, type TestDatabase } from '../../support/servers.js';
+import { openTestDatabase, type TestDatabase } from '../../support/servers.js';
 import { buildParticipantsApp, csv, participant } from './helpers.js';
 
-describe.skipIf(!hasServers)('bills, payments and balances on PostgreSQL', () => {
+describe('bills, payments and balances on PostgreSQL', () => {
   let database: TestDatabase;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await openTestDatabase();
     app = await buildParticipantsApp(database.db);
     const kpjs = Array.from({ length: 20 }, (_, i) => `700000000${String(i).padStart(2, '0')}`);
     const res = await app.inject({

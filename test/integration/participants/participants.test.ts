@@ -8,15 +8,15 @@ import {
   findParticipantByWaId,
   findParticipantsByWaId,
 } from '../../../src/participants/index.js';
-import { createTestDatabase, hasServers, type TestDatabase } from '../../support/servers.js';
+import { openTestDatabase, type TestDatabase } from '../../support/servers.js';
 import { buildParticipantsApp, csv, DATA_KEY, participant } from './helpers.js';
 
-describe.skipIf(!hasServers)('participants API on PostgreSQL', () => {
+describe('participants API on PostgreSQL', () => {
   let database: TestDatabase;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await openTestDatabase();
     app = await buildParticipantsApp(database.db);
   });
   afterAll(async () => {
