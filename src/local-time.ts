@@ -64,6 +64,9 @@ const calendarDay = (date: LocalDate): TZDate => {
 export const addDays = (date: LocalDate, days: number): LocalDate =>
   isoDay(addCalendarDays(calendarDay(date), days));
 
+/** ISO weekday (1 = Monday) of a calendar date. */
+export const weekdayOf = (date: LocalDate): number => ((calendarDay(date).getDay() + 6) % 7) + 1;
+
 /** The first instant after `at` at which a clock in `timeZone` reads `minutes` after midnight. */
 export function nextLocalTime(at: Date, minutes: number, timeZone: string): Date {
   const today = localDate(at, timeZone);

@@ -1,5 +1,5 @@
-import { localDate } from '../campaigns/index.js';
 import type { Config } from '../config.js';
+import { localDate } from '../local-time.js';
 import type { Service } from '../service.js';
 import { DEMO_SIZE, generateSeed, importSeed, isEmpty, type SeedCounts, STANDING_CAMPAIGN } from './seed.js';
 

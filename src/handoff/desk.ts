@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Db, OriginKind } from '../db/index.js';
 import type { NoTemplateWhy } from '../errors/index.js';
 import type { Translator } from '../i18n/index.js';
+import { localDate } from '../local-time.js';
 import { conversationHistory, hasMessageWithDedupeKey } from '../messages/index.js';
 import type { Outbound } from '../outbound/index.js';
 import {
@@ -362,12 +363,7 @@ export function createDesk(deps: DeskDeps) {
         };
       }
       const language = templateLanguageFor(def, languageOf(held), 'id');
-      const today = new Intl.DateTimeFormat('en-CA', {
-        timeZone: deps.config.businessTz,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-      }).format(now());
+      const today = localDate(now(), deps.config.businessTz);
       const bills = unpaid.map((b) => ({ period: b.period, outstanding: b.outstanding, dueDate: b.dueDate }));
       const body = renderTemplate(
         def,
