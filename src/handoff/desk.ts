@@ -19,13 +19,7 @@ import {
   linkRequestOfHandoff,
   recentPayments,
 } from '../participants/index.js';
-import {
-  isWindowOpen,
-  type OutboundBody,
-  SERVICE_WINDOW_MS,
-  textMessage,
-  windowClosesAt,
-} from '../whatsapp/index.js';
+import { isWindowOpen, type OutboundBody, textMessage, windowClosesAt } from '../whatsapp/index.js';
 import {
   auditHandoff,
   claimWaiting,
@@ -48,8 +42,6 @@ import { CANNED_FAQ_KEYS, HANDOFF_KEYS } from './keys.js';
 
 export type { HandoffStatus };
 
-/** the Cloud API's customer-service window, opened by the participant's last message */
-export const WINDOW_MS = SERVICE_WINDOW_MS;
 /** the bot owes a participant the notice that it took back a conversation for this long, at most */
 const NOTICE_HORIZON_MS = 7 * 24 * 3600 * 1000;
 /** how the re-engagement template is chosen: the one whose button 2 asks for an officer */

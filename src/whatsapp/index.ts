@@ -49,4 +49,4 @@ export {
   withCallbackData,
 } from './messages.js';
 export { signBody, verifySignature } from './signature.js';
-export { isWindowOpen, SERVICE_WINDOW_MS, windowClosesAt } from './window.js';
+export { isWindowOpen, SERVICE_WINDOW_INTERVAL, windowClosesAt } from './window.js';
