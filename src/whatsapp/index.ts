@@ -1,4 +1,4 @@
-export { BSUID_PATTERN, isBsuid } from './bsuid.js';
+export { isBsuid } from './bsuid.js';
 export {
   type CloudApiClient,
   type CloudApiClientOptions,
