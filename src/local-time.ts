@@ -1,5 +1,5 @@
 import { TZDate } from '@date-fns/tz';
-import { addDays as addCalendarDays, format } from 'date-fns';
+import { addDays as addCalendarDays } from 'date-fns';
 
 // Every conversion between an instant and the clock and calendar of a named IANA zone (BUSINESS_TZ) goes
 // through here, on @date-fns/tz, which reads the zone's rules from the runtime's time-zone data: no offset
@@ -18,7 +18,11 @@ export interface LocalTime {
 
 const MINUTE_MS = 60_000;
 
-const isoDay = (d: Date): LocalDate => format(d, 'yyyy-MM-dd');
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+// Written out rather than with date-fns' format: it is on the send path, and format's pattern parsing cost
+// more than the zone lookup.
+const isoDay = (d: Date): LocalDate =>
+  `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1, 2)}-${pad(d.getDate(), 2)}`;
 
 /** The date, weekday and time of day that `at` shows on a clock in `timeZone`. */
 export function localTime(at: Date, timeZone: string): LocalTime {
