@@ -22,6 +22,7 @@ function registerCsv(bytes: number): { text: string; rows: number } {
     size: 20_000,
     seed: 3,
     today: new Date().toISOString().slice(0, 10),
+    timeZone: 'Asia/Jakarta',
   }).participants;
   const lines = [COLUMNS.join(',')];
   let size = lines[0]!.length + 2;

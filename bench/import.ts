@@ -87,9 +87,14 @@ async function post(url: string, bodies: Body[], headers: Record<string, string>
 
 console.log(`generating ${size} + ${size} participants and ${size} bills …`);
 const today = new Date().toISOString().slice(0, 10);
-const setA = generateSeed({ size, seed: 1, today });
+const setA = generateSeed({ size, seed: 1, today, timeZone: 'Asia/Jakarta' });
 // a second register with kpjs of its own (the generator numbers kpjs by position), for the CSV pass
-const setB: SeedParticipant[] = generateSeed({ size, seed: 2, today }).participants.map((p) => ({
+const setB: SeedParticipant[] = generateSeed({
+  size,
+  seed: 2,
+  today,
+  timeZone: 'Asia/Jakarta',
+}).participants.map((p) => ({
   ...p,
   kpj: String(Number(p.kpj) + 10_000_000_000),
 }));

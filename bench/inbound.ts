@@ -130,10 +130,12 @@ try {
     size: senderCount,
     seed: 7,
     today: new Date().toISOString().slice(0, 10),
+    timeZone: 'Asia/Jakarta',
   }).participants;
   for (let i = 0; i < people.length; i += 10_000) {
     await importParticipants(db, people.slice(i, i + 10_000), {
       dataKey: BENCH_DATA_KEY,
+      timeZone: 'Asia/Jakarta',
       actor: 'bench',
       source: 'json',
     });

@@ -103,12 +103,14 @@ try {
     size: state === 'bill' ? Math.ceil(size * 1.6) + 100 : size,
     seed: 1,
     today,
+    timeZone: 'Asia/Jakarta',
   }).participants;
   const people = (state === 'bill' ? pool.filter((p) => p.category === 'BPU') : pool).slice(0, size);
   if (people.length < size) throw new Error(`only ${people.length} participants generated`);
   for (let i = 0; i < size; i += 10_000) {
     await importParticipants(db, people.slice(i, i + 10_000), {
       dataKey: BENCH_DATA_KEY,
+      timeZone: 'Asia/Jakarta',
       actor: 'bench',
       source: 'json',
     });

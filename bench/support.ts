@@ -124,10 +124,16 @@ export async function startBenchService(env: Record<string, string>): Promise<Se
  * their real size), imported as the API imports them, 10,000 at a time.
  */
 export async function seedParticipants(db: Db, size: number, seed = 1): Promise<SeedParticipant[]> {
-  const people = generateSeed({ size, seed, today: new Date().toISOString().slice(0, 10) }).participants;
+  const people = generateSeed({
+    size,
+    seed,
+    today: new Date().toISOString().slice(0, 10),
+    timeZone: 'Asia/Jakarta',
+  }).participants;
   for (let i = 0; i < size; i += 10_000) {
     await importParticipants(db, people.slice(i, i + 10_000), {
       dataKey: BENCH_DATA_KEY,
+      timeZone: 'Asia/Jakarta',
       actor: 'bench',
       source: 'json',
     });

@@ -72,7 +72,7 @@ await importParticipants(
       category: 'BPU',
     },
   ],
-  { dataKey: service.secrets.dataKey, actor: 'transcript', source: 'json' },
+  { dataKey: service.secrets.dataKey, timeZone: config.businessTz, actor: 'transcript', source: 'json' },
 );
 await importBills(
   db,

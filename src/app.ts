@@ -130,7 +130,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (api) => {
     await api.register(roleGuard, { db: deps.database.db, roles: ['admin'], limit: limits.api });
     await api.register(keyRoutes, { db: deps.database.db });
-    await api.register(participantRoutes, { db: deps.database.db, dataKey: deps.dataKey });
+    await api.register(participantRoutes, {
+      db: deps.database.db,
+      dataKey: deps.dataKey,
+      timeZone: deps.config.businessTz,
+    });
     await api.register(campaignRoutes, { db: deps.database.db, config: deps.config, metrics: deps.metrics });
     await api.register(dashboardRoutes, { db: deps.database.db, config: deps.config });
   });

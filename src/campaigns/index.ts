@@ -1,6 +1,6 @@
 // The one door to the campaigns room: reminder blasts, their recipients, the pre-send guard, and stats.
 export { type Audience, audienceSchema } from './audience.js';
-export { holdFor, localDate, type SendingHours } from './hours.js';
+export { holdFor, type SendingHours } from './hours.js';
 export { campaignImpact, differenceOfProportions, type Impact } from './impact.js';
 export { countAudience } from './repository/index.js';
 export { type CampaignRoutesOptions, campaignRoutes } from './routes.js';

@@ -6,9 +6,9 @@ import { findTemplate } from '../../templates/index.js';
 import type { Config } from '../config.js';
 import { campaigns, type Db } from '../db/index.js';
 import { AppError, errorResponse, type Message, msg } from '../errors/index.js';
+import { addDays, instantAt, localDate } from '../local-time.js';
 import type { Metrics } from '../metrics.js';
 import { audienceSchema } from './audience.js';
-import { localDate } from './hours.js';
 import { campaignImpact } from './impact.js';
 import { countAudience } from './repository/index.js';
 import { audienceSizeOf, campaignReport, estimate, messagingCost } from './stats.js';
@@ -180,9 +180,7 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       const { from, to } = request.query;
       // whole days in BUSINESS_TZ, both ends included
       const tz = opts.config.businessTz;
-      const next = new Date(`${to}T00:00:00Z`);
-      next.setUTCDate(next.getUTCDate() + 1);
-      const range = { from: localMidnight(from, tz), to: localMidnight(next.toISOString().slice(0, 10), tz) };
+      const range = { from: instantAt(from, 0, tz), to: instantAt(addDays(to, 1), 0, tz) };
       if (range.to <= range.from) {
         throw new AppError('invalid_request', msg('costs.range'), {
           issues: [{ path: 'querystring.to', message: msg('costs.range') }],
@@ -247,20 +245,3 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
     },
   );
 };
-
-/** The instant a calendar date begins in a time zone. */
-function localMidnight(date: string, timeZone: string): Date {
-  const utc = new Date(`${date}T00:00:00Z`);
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(utc);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asLocal = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  return new Date(utc.getTime() - (asLocal - utc.getTime()));
-}

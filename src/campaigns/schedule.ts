@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Campaign } from '../db/index.js';
-import { localTime } from './hours.js';
+import { localTime } from '../local-time.js';
 
 // Standing schedules (CONTRACT.md: `schedule: {dueDateOffsetDays, time}`): every day at `time` in
 // BUSINESS_TZ, the bills whose due date + offset is today get their reminder. What fires the day's point:

@@ -1,28 +1,5 @@
 import type { OfficeHours } from '../config.js';
-
-interface LocalTime {
-  /** ISO weekday, 1 = Monday */
-  weekday: number;
-  /** minutes after local midnight */
-  minutes: number;
-}
-
-const WEEKDAY = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 } as const;
-
-function localTime(at: Date, timeZone: string): LocalTime {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(at);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return {
-    weekday: WEEKDAY[get('weekday') as keyof typeof WEEKDAY],
-    minutes: Number(get('hour')) * 60 + Number(get('minute')),
-  };
-}
+import { addDays, instantAt, localTime, weekdayOf } from '../local-time.js';
 
 export function isOfficeOpen(at: Date, hours: OfficeHours, timeZone: string): boolean {
   const local = localTime(at, timeZone);
@@ -30,19 +7,18 @@ export function isOfficeOpen(at: Date, hours: OfficeHours, timeZone: string): bo
 }
 
 /**
- * The next moment officers are on duty after `at` (or `at` itself when open). Walks forward in whole
- * minutes from the next opening candidate of each day, which stays right across time-zone offset changes.
+ * The next moment officers are on duty after `at` (or `at` itself when open): the opening of the first
+ * office day from today on whose opening is still ahead, found on the zone's calendar so that a day made
+ * shorter or longer by an offset change still opens at its local opening time.
  */
 export function nextOfficeOpening(at: Date, hours: OfficeHours, timeZone: string): Date {
   if (isOfficeOpen(at, hours, timeZone)) return at;
-  const local = localTime(at, timeZone);
-  const startOfMinute = Math.floor(at.getTime() / 60_000) * 60_000;
+  const today = localTime(at, timeZone).date;
   for (let day = 0; day <= 7; day++) {
-    const weekday = ((local.weekday - 1 + day) % 7) + 1;
-    if (!hours.days.includes(weekday)) continue;
-    const minutesAhead = day * 24 * 60 + hours.start - local.minutes;
-    if (minutesAhead <= 0) continue;
-    return new Date(startOfMinute + minutesAhead * 60_000);
+    const date = addDays(today, day);
+    if (!hours.days.includes(weekdayOf(date))) continue;
+    const opening = instantAt(date, hours.start, timeZone);
+    if (opening > at) return opening;
   }
   return at;
 }

@@ -6,10 +6,10 @@ import {
   campaignImpact,
   campaignReport,
   countAudience,
-  localDate,
 } from '../campaigns/index.js';
 import type { Config } from '../config.js';
 import { campaigns, type Db } from '../db/index.js';
+import { localDate } from '../local-time.js';
 
 // The dashboard's one read: every recent campaign with its funnel, failures, cost and (with a holdout) its
 // uplift, and the audiences a new campaign can start from. Creating and starting go through the campaign

@@ -1,5 +1,5 @@
-import { localDate } from '../campaigns/index.js';
 import type { Config } from '../config.js';
+import { localDate } from '../local-time.js';
 import type { Service } from '../service.js';
 import { DEMO_SIZE, generateSeed, importSeed, isEmpty, type SeedCounts, STANDING_CAMPAIGN } from './seed.js';
 
@@ -16,8 +16,9 @@ export async function seedDemo(service: Service, config: Config): Promise<Seeded
   const db = service.database.db;
   if (!(await isEmpty(db))) return null;
   if (!service.adminApiKey) throw new Error('the demo needs an admin key to create its campaign');
-  const data = generateSeed({ size: DEMO_SIZE, today: localDate(new Date(), config.businessTz) });
-  const counts = await importSeed(db, data, service.secrets.dataKey);
+  const timeZone = config.businessTz;
+  const data = generateSeed({ size: DEMO_SIZE, today: localDate(new Date(), timeZone), timeZone });
+  const counts = await importSeed(db, data, { dataKey: service.secrets.dataKey, timeZone });
   const headers = { authorization: `Bearer ${service.adminApiKey}` };
   const created = await service.app.inject({
     method: 'POST',

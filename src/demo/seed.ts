@@ -1,6 +1,7 @@
 import { fakerID_ID } from '@faker-js/faker';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
+import { addDays, instantAt } from '../local-time.js';
 import { importBills, importParticipants, importPayments } from '../participants/index.js';
 
 // Synthetic participants of the Blitar branch for the demo and the benchmarks: one generator, a size and a
@@ -14,6 +15,8 @@ export interface SeedOptions {
   seed?: number;
   /** the day bills are laid out around (YYYY-MM-DD in the business time zone) */
   today: string;
+  /** BUSINESS_TZ: payments are made in office hours there */
+  timeZone: string;
 }
 
 export interface SeedParticipant {
@@ -78,11 +81,6 @@ const DUE_DAY = 15;
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 const iso = (d: Date) => d.toISOString().slice(0, 10);
-const addDays = (date: string, days: number) => {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return iso(d);
-};
 /** YYYY-MM of the month `offset` months from the month of `date` */
 const monthOf = (date: string, offset: number) => {
   const d = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
@@ -179,7 +177,11 @@ export function generateSeed(opts: SeedOptions): SeedData {
           kpj: p.kpj,
           period,
           amount,
-          paidAt: `${paidOn}T${pad(faker.number.int({ min: 8, max: 20 }))}:${pad(faker.number.int(59))}:00+07:00`,
+          paidAt: instantAt(
+            paidOn,
+            faker.number.int({ min: 8, max: 20 }) * 60 + faker.number.int(59),
+            opts.timeZone,
+          ).toISOString(),
           channel: faker.helpers.arrayElement(CHANNELS),
         });
       }
@@ -207,9 +209,13 @@ export interface SeedCounts {
 }
 
 /** Imports generated rows through the same code as the API, so the demo's data went where real data goes. */
-export async function importSeed(db: Db, data: SeedData, dataKey: string): Promise<SeedCounts> {
+export async function importSeed(
+  db: Db,
+  data: SeedData,
+  keys: { dataKey: string; timeZone: string },
+): Promise<SeedCounts> {
   const opts = { actor: 'demo-seed', source: 'json' as const };
-  const p = await importParticipants(db, data.participants, { ...opts, dataKey });
+  const p = await importParticipants(db, data.participants, { ...opts, ...keys });
   const b = await importBills(db, data.bills, opts);
   const pay = await importPayments(db, data.payments, opts);
   const rejected = p.rejected.length + b.rejected.length + pay.rejected.length;

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Db, OriginKind } from '../db/index.js';
 import type { NoTemplateWhy } from '../errors/index.js';
 import type { Translator } from '../i18n/index.js';
+import { localDate } from '../local-time.js';
 import { conversationHistory, hasMessageWithDedupeKey } from '../messages/index.js';
 import type { Outbound } from '../outbound/index.js';
 import {
@@ -18,13 +19,7 @@ import {
   linkRequestOfHandoff,
   recentPayments,
 } from '../participants/index.js';
-import {
-  isWindowOpen,
-  type OutboundBody,
-  SERVICE_WINDOW_MS,
-  textMessage,
-  windowClosesAt,
-} from '../whatsapp/index.js';
+import { isWindowOpen, type OutboundBody, textMessage, windowClosesAt } from '../whatsapp/index.js';
 import {
   auditHandoff,
   claimWaiting,
@@ -47,8 +42,6 @@ import { CANNED_FAQ_KEYS, HANDOFF_KEYS } from './keys.js';
 
 export type { HandoffStatus };
 
-/** the Cloud API's customer-service window, opened by the participant's last message */
-export const WINDOW_MS = SERVICE_WINDOW_MS;
 /** the bot owes a participant the notice that it took back a conversation for this long, at most */
 const NOTICE_HORIZON_MS = 7 * 24 * 3600 * 1000;
 /** how the re-engagement template is chosen: the one whose button 2 asks for an officer */
@@ -362,12 +355,7 @@ export function createDesk(deps: DeskDeps) {
         };
       }
       const language = templateLanguageFor(def, languageOf(held), 'id');
-      const today = new Intl.DateTimeFormat('en-CA', {
-        timeZone: deps.config.businessTz,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-      }).format(now());
+      const today = localDate(now(), deps.config.businessTz);
       const bills = unpaid.map((b) => ({ period: b.period, outstanding: b.outstanding, dueDate: b.dueDate }));
       const body = renderTemplate(
         def,

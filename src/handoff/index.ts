@@ -9,7 +9,6 @@ export {
   type HandoffSummary,
   REENGAGE_TEMPLATE,
   type Refusal,
-  WINDOW_MS,
 } from './desk.js';
 export { findOpenHandoff, noteParticipantMessage } from './handoffs.repository.js';
 export { createHandoffJobs, type HandoffJobs, type HandoffJobsDeps, IDLE_CHECK_MS } from './jobs.js';

@@ -1,4 +1,5 @@
 import type { Language } from '../../flows/index.js';
+import { localTime } from '../local-time.js';
 
 // Names of months and days come from these tables, not from Intl: the ICU data behind Intl's `id` locale
 // differs between Node builds (small-icu, system ICU), and a reminder must read the same everywhere.
@@ -32,7 +33,7 @@ const MONTHS_EN = [
   'November',
   'December',
 ];
-// Sunday first, as Date.getUTCDay counts. Javanese uses the Indonesian day names here, which everyone
+// Sunday first (index: the ISO weekday modulo 7). Javanese uses the Indonesian day names here, which everyone
 // in Blitar reads; the Javanese ones (Senen, Rebo, Kemis, …) wait for the native speakers' review.
 const DAYS_ID = ['Minggu', 'Senin', 'Selasa', 'Rabu', 'Kamis', 'Jumat', 'Sabtu'];
 const DAYS_EN = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -73,26 +74,6 @@ export function formatPeriod(period: string, lang: Language): string {
   return `${months(lang)[Number(m[2]) - 1]} ${m[1]}`;
 }
 
-function zonedParts(instant: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    hourCycle: 'h23',
-  }).formatToParts(instant);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return {
-    year: get('year'),
-    month: get('month'),
-    day: get('day'),
-    hour: get('hour'),
-    minute: get('minute'),
-  };
-}
-
 function zoneName(instant: Date, timeZone: string): string {
   const known = ZONE_NAMES[timeZone];
   if (known) return known;
@@ -110,10 +91,11 @@ export function formatDateTime(iso: string, lang: Language, timeZone: string): s
   const instant = new Date(iso);
   if (Number.isNaN(instant.getTime()))
     throw new Error(`formatDateTime expects an ISO time, got ${JSON.stringify(iso)}`);
-  const { year, month, day, hour, minute } = zonedParts(instant, timeZone);
-  const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
-  const hh = String(hour).padStart(2, '0');
-  const mm = String(minute).padStart(2, '0');
+  const local = localTime(instant, timeZone);
+  const [year, month, day] = dateParts(local.date);
+  const weekday = local.weekday % 7;
+  const hh = String(Math.floor(local.minutes / 60)).padStart(2, '0');
+  const mm = String(Math.floor(local.minutes % 60)).padStart(2, '0');
   const zone = zoneName(instant, timeZone);
   const date = `${day} ${months(lang)[month - 1]} ${year}`;
   if (lang === 'en') return `${DAYS_EN[weekday]} ${date} at ${hh}:${mm} ${zone}`;

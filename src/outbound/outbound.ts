@@ -7,9 +7,9 @@ import { redisFaultLog } from '../redis.js';
 import {
   type CloudApiClient,
   type CloudApiFailure,
+  isWindowOpen,
   maskPhone,
   type OutboundBody,
-  SERVICE_WINDOW_MS,
   WINDOW_CLOSED_CODE,
   withCallbackData,
 } from '../whatsapp/index.js';
@@ -303,7 +303,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
 
     if (body.type !== 'template') {
       const last = row.lastInboundMs;
-      if (last === null || now().getTime() - last >= SERVICE_WINDOW_MS) {
+      if (!isWindowOpen(last === null ? null : new Date(last), now())) {
         await markFailed(id, row.origin, WINDOW_CLOSED_CODE, WINDOW_CLOSED_TITLE);
         count('window_closed', priority);
         log.info(

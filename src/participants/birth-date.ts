@@ -26,14 +26,6 @@ export function isRealIsoDate(input: string): boolean {
   return m !== null && isoDateOf(Number(m[1]), Number(m[2]), Number(m[3])) === input;
 }
 
-// Built once: constructing an Intl formatter costs more than the rest of a row's validation together.
-const JAKARTA_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' });
-
-/** Today in Jakarta: a birth date is "in the future" by the calendar the participant lives by. */
-function todayInJakarta(now: Date): string {
-  return JAKARTA_DAY.format(now);
-}
-
 /** [year, month, day] of the first accepted form that matches. */
 function partsOf(s: string): [number, number, number] | null {
   let m = DMY.exec(s);
@@ -45,19 +37,24 @@ function partsOf(s: string): [number, number, number] | null {
   return null;
 }
 
-/**
- * Reads a birth date as participants type it (`DD-MM-YYYY`, `DDMMYYYY`, `DD/MM/YYYY`, one-digit day or
- * month allowed with separators) or as imports carry it (`YYYY-MM-DD`). Returns ISO `YYYY-MM-DD`, or null
- * for anything that is not a real date between 1900 and today.
- */
-export function parseBirthDate(input: string, now: Date = new Date()): string | null {
+/** A date in an accepted form, on the calendar and not before 1900, as ISO `YYYY-MM-DD`; else null. */
+function readDate(input: string): string | null {
   const parts = partsOf(input.trim());
   if (!parts) return null;
   const [year, month, day] = parts;
   if (year < MIN_YEAR) return null;
-  const date = isoDateOf(year, month, day);
-  if (!date || date > todayInJakarta(now)) return null;
-  return date;
+  return isoDateOf(year, month, day);
+}
+
+/**
+ * Reads a birth date as participants type it (`DD-MM-YYYY`, `DDMMYYYY`, `DD/MM/YYYY`, one-digit day or
+ * month allowed with separators) or as imports carry it (`YYYY-MM-DD`). Returns ISO `YYYY-MM-DD`, or null
+ * for anything that is not a real date between 1900 and `today`: the date where the participant lives
+ * (`localDate(now, BUSINESS_TZ)`), so "in the future" follows the calendar they live by.
+ */
+export function parseBirthDate(input: string, today: string): string | null {
+  const date = readDate(input);
+  return date && date <= today ? date : null;
 }
 
 export function hashBirthDate(isoDate: string, dataKey: string): string {
@@ -66,9 +63,12 @@ export function hashBirthDate(isoDate: string, dataKey: string): string {
   return createHmac('sha256', dataKey).update(isoDate).digest('hex');
 }
 
-/** Whether a typed birth date matches a stored hash; compares in constant time. */
+/**
+ * Whether a typed birth date matches a stored hash; compares in constant time. A date after today cannot
+ * match (no stored birth date is one), so no clock is needed here.
+ */
 export function birthDateMatches(input: string, hash: string, dataKey: string): boolean {
-  const date = parseBirthDate(input);
+  const date = readDate(input);
   if (!date) return false;
   const expected = Buffer.from(hash, 'hex');
   const actual = Buffer.from(hashBirthDate(date, dataKey), 'hex');

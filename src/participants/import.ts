@@ -1,4 +1,5 @@
 import { auditLog, bills, type Db, participants, type Tx } from '../db/index.js';
+import { localDate } from '../local-time.js';
 import {
   type BillRecord,
   insertPaymentBatch,
@@ -59,6 +60,15 @@ export interface ImportOptions {
   source: 'json' | 'csv';
   /** problems found while reading rows (a CSV row with more cells than the header), by 0-based index */
   rowProblems?: ReadonlyMap<number, string>;
+}
+
+export interface ParticipantImportOptions {
+  /** DATA_KEY: keys the birth-date hashes */
+  dataKey: string;
+  /** BUSINESS_TZ: a birth date after today there is refused */
+  timeZone: string;
+  /** the clock's reading; default: the system clock */
+  now?: Date;
 }
 
 // Rows go to PostgreSQL in multi-row statements, each batch as one JSON parameter unpacked by
@@ -146,11 +156,12 @@ async function audit(tx: Tx, actor: string, action: string, details: Record<stri
 export async function importParticipants(
   db: Db,
   rows: unknown[],
-  opts: ImportOptions & { dataKey: string },
+  opts: ImportOptions & ParticipantImportOptions,
 ): Promise<UpsertResult> {
   const rejected: RejectedRow[] = [];
+  const today = localDate(opts.now ?? new Date(), opts.timeZone);
   const valid = await lastWins(
-    await validateAll<ParticipantRow>(participantRowSchema, rows, rejected, opts.rowProblems),
+    await validateAll<ParticipantRow>(participantRowSchema(today), rows, rejected, opts.rowProblems),
     (v) => v.kpj,
     'kpj',
     rejected,

@@ -37,7 +37,7 @@ export {
   setParticipantLanguage,
 } from './participants.repository.js';
 export type { PhoneResult } from './phone.js';
-export { BSUID_PATTERN, isBsuid, normalisePhone } from './phone.js';
+export { normalisePhone } from './phone.js';
 export type { ParticipantRoutesOptions } from './routes.js';
 export { IMPORT_BODY_LIMIT, IMPORT_MAX_ROWS, participantRoutes } from './routes.js';
 export { KPJ_PATTERN, maskKpj } from './rows.js';

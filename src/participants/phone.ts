@@ -1,9 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
+import { isBsuid } from '../whatsapp/index.js';
 
 export type PhoneResult = { ok: true; waId: string } | { ok: false; reason: string };
-
-/** A business-scoped WhatsApp user id (WHATSAPP.md 2.0): an opaque key, never a phone number. */
-export const BSUID_PATTERN = /^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$/;
 
 // WHATSAPP.md 7: libphonenumber's NSN pattern for Indonesian mobiles, with the country code in front.
 // Checked in addition to libphonenumber so that a metadata update cannot silently widen what we send to.
@@ -14,10 +12,6 @@ const SEPARATORS = /[\s.\-/()\u00a0\u2010-\u2015]/g;
 
 const NOT_MOBILE = 'not an Indonesian mobile number';
 
-export function isBsuid(input: string): boolean {
-  return BSUID_PATTERN.test(input.trim());
-}
-
 /**
  * Turns an Indonesian mobile number in any usual written form into the wa_id form `628…`.
  * BSUIDs are refused before any digit is looked at: stripping them to digits would address a stranger.
@@ -25,7 +19,7 @@ export function isBsuid(input: string): boolean {
 export function normalisePhone(input: string): PhoneResult {
   const trimmed = input.trim();
   if (trimmed === '') return { ok: false, reason: 'empty' };
-  if (BSUID_PATTERN.test(trimmed)) return { ok: false, reason: 'a WhatsApp user id, not a phone number' };
+  if (isBsuid(trimmed)) return { ok: false, reason: 'a WhatsApp user id, not a phone number' };
 
   const compact = trimmed.replace(SEPARATORS, '');
   if (!/^\+?\d+$/.test(compact)) return { ok: false, reason: 'contains characters that are not digits' };

@@ -14,6 +14,8 @@ export interface ParticipantRoutesOptions {
   db: Db;
   /** DATA_KEY: keys the birth-date hashes */
   dataKey: string;
+  /** BUSINESS_TZ: the calendar a birth date must not be in the future of */
+  timeZone: string;
 }
 
 // A branch imports its whole register at once: 100,000 participants are about 15 MB as CSV and 25 MB as
@@ -150,6 +152,7 @@ export const participantRoutes: FastifyPluginAsync<ParticipantRoutesOptions> = a
       importParticipants(opts.db, request.body.participants, {
         ...importOptions(request),
         dataKey: opts.dataKey,
+        timeZone: opts.timeZone,
       }),
   );
 

@@ -57,27 +57,29 @@ const optionalLower = z
   .nullish()
   .transform((v) => (missing(v) ? undefined : String(v).trim().toLowerCase() || undefined));
 
-export const participantRowSchema = z.object({
-  kpj,
-  name: plainText(200),
-  phone: required.transform((s, ctx) => {
-    const result = normalisePhone(s);
-    if (result.ok) return result.waId;
-    ctx.addIssue({ code: 'custom', message: result.reason });
-    return z.NEVER;
-  }),
-  birthDate: required.transform((s, ctx) => {
-    const date = parseBirthDate(s);
-    if (date) return date;
-    ctx.addIssue({ code: 'custom', message: 'not a real past date (DD-MM-YYYY or YYYY-MM-DD)' });
-    return z.NEVER;
-  }),
-  category: required
-    .transform((s) => s.toUpperCase())
-    .pipe(z.enum(['BPU', 'PU'], { error: 'must be BPU or PU' })),
-  language: optionalLower.pipe(z.enum(['id', 'en', 'jv'], { error: 'must be id, en or jv' }).optional()),
-});
-export type ParticipantRow = z.output<typeof participantRowSchema>;
+/** A participant row; `today` (YYYY-MM-DD in BUSINESS_TZ) is the last day a birth date may be. */
+export const participantRowSchema = (today: string) =>
+  z.object({
+    kpj,
+    name: plainText(200),
+    phone: required.transform((s, ctx) => {
+      const result = normalisePhone(s);
+      if (result.ok) return result.waId;
+      ctx.addIssue({ code: 'custom', message: result.reason });
+      return z.NEVER;
+    }),
+    birthDate: required.transform((s, ctx) => {
+      const date = parseBirthDate(s, today);
+      if (date) return date;
+      ctx.addIssue({ code: 'custom', message: 'not a real past date (DD-MM-YYYY or YYYY-MM-DD)' });
+      return z.NEVER;
+    }),
+    category: required
+      .transform((s) => s.toUpperCase())
+      .pipe(z.enum(['BPU', 'PU'], { error: 'must be BPU or PU' })),
+    language: optionalLower.pipe(z.enum(['id', 'en', 'jv'], { error: 'must be id, en or jv' }).optional()),
+  });
+export type ParticipantRow = z.output<ReturnType<typeof participantRowSchema>>;
 
 export const billRowSchema = z.object({
   kpj,

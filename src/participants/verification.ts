@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { auditLog, type Db, kpjLinkAttempts, type Tx, verifications } from '../db/index.js';
+import { localDate } from '../local-time.js';
 import { maskPhone } from '../whatsapp/index.js';
 import { birthDateMatches, parseBirthDate } from './birth-date.js';
 import { holdersOf, type SenderNumber } from './numbers.js';
@@ -65,6 +66,8 @@ export interface BirthDateInput {
   kpj?: string;
   dataKey: string;
   now: Date;
+  /** BUSINESS_TZ: a birth date after today there is not a birth date */
+  timeZone: string;
 }
 
 /**
@@ -84,7 +87,8 @@ async function checkConfirmation(db: Db, input: BirthDateInput): Promise<CheckRe
   const current = await loadVerification(db, sender.contactKey);
   const attempts = current?.failedAttempts ?? 0;
   if (isFuture(current?.lockedUntil, now)) return { result: 'locked', attemptsLeft: 0 };
-  if (!parseBirthDate(input.text, now)) return { result: 'invalid', attemptsLeft: MAX_ATTEMPTS - attempts };
+  if (!parseBirthDate(input.text, localDate(now, input.timeZone)))
+    return { result: 'invalid', attemptsLeft: MAX_ATTEMPTS - attempts };
 
   const holders = await holdersOf(db, sender);
   const matched = holders.find((p) => birthDateMatches(input.text, p.birthDateHash, input.dataKey));
@@ -130,7 +134,8 @@ async function checkLink(db: Db, input: BirthDateInput & { kpj: string }): Promi
   }
   // the sender's tries and the KPJ's: whichever has fewer left decides
   const attempts = Math.max(current?.linkFailedAttempts ?? 0, perKpj?.failedAttempts ?? 0);
-  if (!parseBirthDate(input.text, now)) return { result: 'invalid', attemptsLeft: MAX_ATTEMPTS - attempts };
+  if (!parseBirthDate(input.text, localDate(now, input.timeZone)))
+    return { result: 'invalid', attemptsLeft: MAX_ATTEMPTS - attempts };
 
   const participant = await findParticipantByKpj(db, kpj);
   const actor = `contact:${maskPhone(sender.contactKey)}`;

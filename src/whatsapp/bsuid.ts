@@ -2,8 +2,12 @@
  * Business-scoped user ids (WHATSAPP.md 2.0): `CC.` + up to 128 alphanumerics, `CC.ENT.` for a parent id.
  * A BSUID is never a phone number: stripping its non-digits would fabricate one.
  */
-export const BSUID_PATTERN = /^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$/;
+const BSUID_PATTERN = /^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$/;
 
+/**
+ * Whether `s` is exactly a BSUID, as the Cloud API writes one: no whitespace around it. Text a person typed
+ * or an import carried is trimmed by its reader first (normalisePhone does).
+ */
 export function isBsuid(s: string): boolean {
   return typeof s === 'string' && BSUID_PATTERN.test(s);
 }

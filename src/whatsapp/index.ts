@@ -1,4 +1,4 @@
-export { BSUID_PATTERN, isBsuid } from './bsuid.js';
+export { isBsuid } from './bsuid.js';
 export {
   type CloudApiClient,
   type CloudApiClientOptions,
@@ -49,4 +49,4 @@ export {
   withCallbackData,
 } from './messages.js';
 export { signBody, verifySignature } from './signature.js';
-export { isWindowOpen, SERVICE_WINDOW_MS, windowClosesAt } from './window.js';
+export { isWindowOpen, SERVICE_WINDOW_INTERVAL, windowClosesAt } from './window.js';

@@ -1,7 +1,10 @@
 // The Cloud API's customer-service window (WHATSAPP.md 5.5): a participant's message opens it for 24 hours;
 // inside it any message may go, outside it only a template. The one place the rule is written.
 
-export const SERVICE_WINDOW_MS = 24 * 3600 * 1000;
+const SERVICE_WINDOW_MS = 24 * 3600 * 1000;
+
+/** The window's length as a PostgreSQL interval, for statements that ask the same question in SQL. */
+export const SERVICE_WINDOW_INTERVAL = `${SERVICE_WINDOW_MS} milliseconds`;
 
 /** When free-form messages stop being possible; null: the contact never wrote. */
 export function windowClosesAt(lastInboundAt: Date | null | undefined): Date | null {

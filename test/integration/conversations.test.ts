@@ -80,7 +80,7 @@ describe('conversations: webhook in, Cloud API body out', () => {
           language: 'jv',
         },
       ],
-      { dataKey: DATA_KEY, actor: 'test', source: 'json' },
+      { dataKey: DATA_KEY, timeZone: 'Asia/Jakarta', actor: 'test', source: 'json' },
     );
     await importBills(
       app.database.db,
@@ -426,7 +426,7 @@ describe('conversations: webhook in, Cloud API body out', () => {
           category: 'BPU',
         },
       ],
-      { dataKey: DATA_KEY, actor: 'test', source: 'json' },
+      { dataKey: DATA_KEY, timeZone: 'Asia/Jakarta', actor: 'test', source: 'json' },
     );
     await importBills(
       app.database.db,

@@ -30,4 +30,10 @@ describe('office hours in the business time zone', () => {
     const at = wib('2026-11-24T09:15:00');
     expect(nextOfficeOpening(at, hours, tz)).toBe(at);
   });
+
+  it('opens at the local opening time across a daylight-saving change', () => {
+    // Friday 27 March 2026, 17:00 in Amsterdam (UTC+1); clocks go to UTC+2 on Sunday 29 March
+    const at = new Date('2026-03-27T16:00:00Z');
+    expect(nextOfficeOpening(at, hours, 'Europe/Amsterdam').toISOString()).toBe('2026-03-30T06:00:00.000Z');
+  });
 });

@@ -8,6 +8,7 @@ import {
   participants,
   queryRows,
 } from '../../db/index.js';
+import { SERVICE_WINDOW_INTERVAL } from '../../whatsapp/index.js';
 import type { Reminder } from './recipients.js';
 import { ct, currentMessage, i, m, num, p, r } from './tables.js';
 
@@ -19,7 +20,8 @@ import { ct, currentMessage, i, m, num, p, r } from './tables.js';
 // whose window is open, costs nothing. Reminders beyond the budget stay pending (held, never skipped) and
 // are claimed as the oldest sends leave the 24 hours.
 
-const DAY = '24 hours';
+/** The messaging limit's rolling period. */
+const TIER_PERIOD = '24 hours';
 /**
  * Templates queued longer ago than this are not looked at: one sent more than a day after it was queued
  * (held over consecutive holidays) may be missed by the count. It keeps the scan on the index's last days.
@@ -33,10 +35,11 @@ const LOCK_KEY = 7_734_120;
 /** When a template sent at `m` reached its contact, as far as we know (its first status, else its queueing). */
 const sentAt = sql`coalesce(least(${m.sentAt}, ${m.deliveredAt}, ${m.readAt}), ${m.occurredAt})`;
 
-/** The window of `contactKey` was open at `at` (a message from it in the 24 hours before). */
+/** The window of `contactKey` was open at `at` (whatsapp/window.ts: a message from it in the window before). */
 const windowOpen = (contactKey: unknown, at: string) => sql`exists (
   select 1 from ${contacts} ${ct}
-  where ${ct.contactKey} = ${contactKey} and ${ct.lastInboundAt} > ${at}::timestamptz - ${DAY}::interval)`;
+  where ${ct.contactKey} = ${contactKey}
+    and ${ct.lastInboundAt} > ${at}::timestamptz - ${SERVICE_WINDOW_INTERVAL}::interval)`;
 
 /** Contacts that count against the budget at `at`: reached outside their window in the last 24 h, or in flight. */
 const counted = (at: string) => sql`
@@ -44,11 +47,11 @@ const counted = (at: string) => sql`
   from ${messages} ${m}
   where ${m.direction} = 'out' and ${m.type} = 'template' and ${m.wamid} is not null and ${m.status} <> 'failed'
     and ${m.occurredAt} > ${at}::timestamptz - ${QUEUED_HORIZON}::interval
-    and ${sentAt} > ${at}::timestamptz - ${DAY}::interval
+    and ${sentAt} > ${at}::timestamptz - ${TIER_PERIOD}::interval
     and not exists (
       select 1 from ${messages} ${i}
       where ${i.direction} = 'in' and ${i.contactKey} = ${m.contactKey}
-        and ${i.occurredAt} <= ${sentAt} and ${i.occurredAt} > ${sentAt} - ${DAY}::interval)
+        and ${i.occurredAt} <= ${sentAt} and ${i.occurredAt} > ${sentAt} - ${SERVICE_WINDOW_INTERVAL}::interval)
   union
   select ${p.waId} as k
   from ${campaignRecipients} ${r}

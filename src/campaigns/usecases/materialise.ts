@@ -1,6 +1,6 @@
 import type { Campaign } from '../../db/index.js';
+import { localDate } from '../../local-time.js';
 import type { Audience } from '../audience.js';
-import { localDate } from '../hours.js';
 import { insertRecipientPage, markRecipientsReady, moveAudienceCursor } from '../repository/index.js';
 import type { CampaignContext } from './context.js';
 

@@ -6,8 +6,8 @@ import {
   templateLanguageFor,
 } from '../../../templates/index.js';
 import type { Campaign } from '../../db/index.js';
+import { localDate } from '../../local-time.js';
 import type { OutboundRequest } from '../../outbound/index.js';
-import { localDate } from '../hours.js';
 import { type Reminder, skipReminder, type UnpaidOfParticipant, unpaidBillsOf } from '../repository/index.js';
 import type { CampaignContext } from './context.js';
 import { pauseForAlert } from './control.js';

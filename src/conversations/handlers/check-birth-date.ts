@@ -15,6 +15,7 @@ export const checkBirthDate: Handler<'checkBirthDate'> = async (effect, scene, d
     ...(linking ? { kpj: effect.params.kpj } : {}),
     dataKey: deps.dataKey,
     now: deps.now(),
+    timeZone: deps.config.businessTz,
   });
   if (checked.result === 'match' && checked.participant) {
     if (linking) sender.linkCandidate = checked.participant;

@@ -43,7 +43,7 @@ describe.skipIf(!hasServers)('a large campaign', () => {
         birthDate: '1990-01-01',
         category: 'BPU',
       })),
-      { dataKey: DATA_KEY, actor: 'test', source: 'json' },
+      { dataKey: DATA_KEY, timeZone: 'Asia/Jakarta', actor: 'test', source: 'json' },
     );
     expect(imported.created).toBe(SIZE);
     await importBills(

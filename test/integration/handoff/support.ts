@@ -91,7 +91,7 @@ export async function startHandoffHarness(opts: { now?: () => Date; env?: Record
         language: 'jv',
       },
     ],
-    { dataKey: DATA_KEY, actor: 'test', source: 'json' },
+    { dataKey: DATA_KEY, timeZone: 'Asia/Jakarta', actor: 'test', source: 'json' },
   );
   await importBills(
     db,

@@ -22,7 +22,7 @@ export async function buildParticipantsApp(
       Object.assign(request, props);
     });
   }
-  await app.register(participantRoutes, { db, dataKey: DATA_KEY });
+  await app.register(participantRoutes, { db, dataKey: DATA_KEY, timeZone: 'Asia/Jakarta' });
   await app.ready();
   return app;
 }

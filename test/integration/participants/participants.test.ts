@@ -7,6 +7,7 @@ import {
   findParticipantByKpj,
   findParticipantByWaId,
   findParticipantsByWaId,
+  importParticipants,
 } from '../../../src/participants/index.js';
 import { openTestDatabase, type TestDatabase } from '../../support/servers.js';
 import { buildParticipantsApp, csv, DATA_KEY, participant } from './helpers.js';
@@ -157,6 +158,26 @@ describe('participants API on PostgreSQL', () => {
 
     it('accepts an empty list', async () => {
       expect((await postJson({ participants: [] })).json()).toEqual({ created: 0, updated: 0, rejected: [] });
+    });
+
+    it('refuses a birth date in the future by the calendar of BUSINESS_TZ, not Jakarta', async () => {
+      // 15:30 UTC on 9 March: 22:30 in Jakarta, already 00:30 on 10 March in Jayapura
+      const now = new Date('2026-03-09T15:30:00Z');
+      const born = participant('33300000001', { birthDate: '10-03-2026' });
+      const opts = { dataKey: DATA_KEY, actor: 'test', source: 'json' as const, now };
+      const inJakarta = await importParticipants(database.db, [born], { ...opts, timeZone: 'Asia/Jakarta' });
+      expect(inJakarta.rejected).toEqual([
+        {
+          row: 1,
+          kpj: '33300000001',
+          errors: ['birthDate: not a real past date (DD-MM-YYYY or YYYY-MM-DD)'],
+        },
+      ]);
+      const inJayapura = await importParticipants(database.db, [born], {
+        ...opts,
+        timeZone: 'Asia/Jayapura',
+      });
+      expect(inJayapura).toMatchObject({ created: 1, rejected: [] });
     });
   });
 

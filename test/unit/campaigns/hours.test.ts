@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { holdFor, localTime, type SendingHours } from '../../../src/campaigns/hours.js';
+import { holdFor, type SendingHours } from '../../../src/campaigns/hours.js';
 import { estimate } from '../../../src/campaigns/stats.js';
 import { billedCategory } from '../../../src/campaigns/usecases/decide.js';
+import { localTime } from '../../../src/local-time.js';
 
 const hours: SendingHours = {
   timeZone: 'Asia/Jakarta',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { localDate } from '../../../src/local-time.js';
 import {
   birthDateMatches,
   hashBirthDate,
@@ -7,7 +8,7 @@ import {
 } from '../../../src/participants/birth-date.js';
 
 const KEY = 'k'.repeat(32);
-const NOW = new Date('2026-03-10T12:00:00+07:00');
+const TODAY = '2026-03-10';
 
 describe('parseBirthDate', () => {
   it.each([
@@ -23,7 +24,7 @@ describe('parseBirthDate', () => {
     ['01-01-1900', '1900-01-01'],
     ['10-03-2026', '2026-03-10'],
   ])('%s → %s', (input, iso) => {
-    expect(parseBirthDate(input, NOW)).toBe(iso);
+    expect(parseBirthDate(input, TODAY)).toBe(iso);
   });
 
   it.each([
@@ -46,13 +47,17 @@ describe('parseBirthDate', () => {
     ['', 'empty'],
     ['tujuh belas agustus', 'words'],
   ])('rejects %s (%s)', (input) => {
-    expect(parseBirthDate(input, NOW)).toBeNull();
+    expect(parseBirthDate(input, TODAY)).toBeNull();
   });
 
-  it('judges "future" by the Jakarta calendar', () => {
+  it('judges "future" by the calendar of the zone it is given (BUSINESS_TZ)', () => {
     // 17:30 UTC on 9 March is already 10 March in Jakarta.
-    expect(parseBirthDate('10-03-2026', new Date('2026-03-09T17:30:00Z'))).toBe('2026-03-10');
-    expect(parseBirthDate('10-03-2026', new Date('2026-03-09T16:30:00Z'))).toBeNull();
+    const today = (iso: string, zone: string) => localDate(new Date(iso), zone);
+    expect(parseBirthDate('10-03-2026', today('2026-03-09T17:30:00Z', 'Asia/Jakarta'))).toBe('2026-03-10');
+    expect(parseBirthDate('10-03-2026', today('2026-03-09T16:30:00Z', 'Asia/Jakarta'))).toBeNull();
+    // 15:30 UTC is 22:30 on 9 March in Jakarta but 00:30 on 10 March in Jayapura (WIT, UTC+9)
+    expect(parseBirthDate('10-03-2026', today('2026-03-09T15:30:00Z', 'Asia/Jayapura'))).toBe('2026-03-10');
+    expect(parseBirthDate('10-03-2026', today('2026-03-09T15:30:00Z', 'Asia/Jakarta'))).toBeNull();
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isBsuid, normalisePhone } from '../../../src/participants/phone.js';
+import { normalisePhone } from '../../../src/participants/phone.js';
+import { isBsuid } from '../../../src/whatsapp/index.js';
 
 describe('normalisePhone', () => {
   it.each([
@@ -53,6 +54,8 @@ describe('normalisePhone', () => {
     (bsuid) => {
       expect(isBsuid(bsuid)).toBe(true);
       expect(normalisePhone(bsuid)).toEqual({ ok: false, reason: 'a WhatsApp user id, not a phone number' });
+      // one pattern, exact: the reader of typed text trims, isBsuid does not
+      expect(isBsuid(` ${bsuid} `)).toBe(false);
       expect(normalisePhone(` ${bsuid} `)).toEqual({
         ok: false,
         reason: 'a WhatsApp user id, not a phone number',

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   billRowSchema,
   checkRow,
-  participantRowSchema,
+  participantRowSchema as participantRowSchemaOn,
   paymentRowSchema,
 } from '../../../src/participants/rows.js';
+
+const participantRowSchema = participantRowSchemaOn('2026-03-10');
 
 const participant = {
   kpj: '12345678901',
