@@ -6,6 +6,7 @@ import { createRetries } from '../../../src/conversations/retry.js';
 
 const connectionEnded = Object.assign(new Error('terminating connection due to administrator command'), {
   name: 'PostgresError',
+  severity: 'FATAL',
   code: '57P01',
 });
 const bug = new TypeError('cannot read properties of undefined');
