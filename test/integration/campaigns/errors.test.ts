@@ -79,7 +79,8 @@ describe.skipIf(!hasServers)('campaign errors choose the next step', () => {
   });
 
   it('a status billed in another category than the registry says pauses the campaign and says why', async () => {
-    const { api, id, p } = await run(10, 'Category', '2026-04');
+    // enough reminders that the campaign still runs when the status is read (a finished one has nothing to pause)
+    const { api, id, p } = await run(40, 'Category', '2026-04');
     await p.outbound.start();
     p.runner.start();
     await act(t, id, 'start');

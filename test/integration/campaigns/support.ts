@@ -112,6 +112,7 @@ export function process(
     redis: { url: TEST_REDIS_URL!, prefix },
     retry: { attempts: 4, baseDelayMs: 20 },
     statusLagMs: 50,
+    followEveryMs: 20,
     // the same clock as the runner's: a message's queueing time is what the messaging-limit window reads
     ...(opts.now ? { now: opts.now } : {}),
   });
