@@ -3,7 +3,6 @@ export {
   type CloudApiClient,
   type CloudApiClientOptions,
   createCloudApiClient,
-  type MarkReadOutcome,
   type SendOutcome,
 } from './client.js';
 export {
@@ -37,9 +36,7 @@ export {
   LIMITS,
   type ListSpec,
   listMessage,
-  type MarkReadBody,
   MessageLimitError,
-  markReadBody,
   type OutboundBody,
   type TemplateBody,
   type TemplateSpec,

@@ -91,15 +91,8 @@ export type TemplateBody = Common &
     template: { name: string; language: { code: string }; components?: TemplateComponent[] };
   };
 
-/** Every body the client sends to `/messages` as a message (mark-read has its own shape). */
+/** Every body the client sends to `/messages`. */
 export type OutboundBody = TextBody | InteractiveBody | TemplateBody;
-
-export interface MarkReadBody {
-  messaging_product: 'whatsapp';
-  status: 'read';
-  message_id: string;
-  typing_indicator?: { type: 'text' };
-}
 
 export interface ButtonSpec {
   body: string;
@@ -318,15 +311,5 @@ export function withCallbackData<T extends OutboundBody>(body: T, data: string):
   return {
     ...body,
     biz_opaque_callback_data: requireText('biz_opaque_callback_data', data, LIMITS.callbackData),
-  };
-}
-
-/** Marks an inbound message read; with `typing` it also shows "typing…" for up to 25 s (WHATSAPP.md 3.5). */
-export function markReadBody(wamid: string, opts: { typing?: boolean } = {}): MarkReadBody {
-  return {
-    messaging_product: 'whatsapp',
-    status: 'read',
-    message_id: requireText('message_id', wamid),
-    ...(opts.typing ? { typing_indicator: { type: 'text' } as const } : {}),
   };
 }

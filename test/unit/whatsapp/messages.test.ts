@@ -4,7 +4,6 @@ import {
   LIMITS,
   listMessage,
   MessageLimitError,
-  markReadBody,
   type OutboundBody,
   templateMessage,
   textMessage,
@@ -335,20 +334,6 @@ describe('withCallbackData', () => {
     expect(limitError(() => withCallbackData(textMessage(PHONE, 'x'), 'd'.repeat(513))).field).toBe(
       'biz_opaque_callback_data',
     );
-  });
-});
-
-describe('markReadBody', () => {
-  it('marks read, with or without the typing indicator (OAS example)', () => {
-    expect(markReadBody('wamid.IN')).toEqual({
-      messaging_product: 'whatsapp',
-      status: 'read',
-      message_id: 'wamid.IN',
-    });
-    const typing = markReadBody('wamid.IN', { typing: true });
-    expect(typing.typing_indicator).toEqual({ type: 'text' });
-    expect(validateOas('MarkMessageRequestPayload', typing).errors).toBe('');
-    expect(validateOas('MarkMessageRequestPayload', markReadBody('wamid.IN')).valid).toBe(true);
   });
 });
 
