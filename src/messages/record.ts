@@ -12,11 +12,6 @@ import {
 /** Every outbound message carries its row id back to us in status webhooks, even before its wamid is known. */
 export const callbackDataFor = (messageId: number): string => `msg:${messageId}`;
 
-export function messageIdFromCallbackData(data: string | undefined): number | null {
-  const m = data ? /^msg:(\d+)$/.exec(data) : null;
-  return m ? Number(m[1]) : null;
-}
-
 export interface RecordedInbound {
   message: InboundMessage;
   messageId: number;

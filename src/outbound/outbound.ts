@@ -138,7 +138,7 @@ const RECORD_TRIES = 6;
 const sendStage = <In, Out>(commit: (items: In[]) => Promise<Out[]>) =>
   groupCommit({ commit, gather: 'turn', maxWeight: 500 });
 
-export const DEFAULTS = { concurrency: 16, retry: { attempts: 8, baseDelayMs: 1000 } } as const;
+const DEFAULTS = { concurrency: 16, retry: { attempts: 8, baseDelayMs: 1000 } } as const;
 
 export function createOutbound(deps: OutboundDeps): Outbound {
   return createOutboundInternals(deps);

@@ -67,7 +67,7 @@ export const unixSecondsSchema = z
   .transform((s) => new Date(Number(s) * 1000));
 
 /** The outer shape only; everything inside is read item by item by `parseWebhook`. */
-export const envelopeSchema = z.object({
+const envelopeSchema = z.object({
   object: z.literal('whatsapp_business_account'),
   entry: z.array(z.unknown()),
 });

@@ -17,7 +17,6 @@ export {
 } from './errors.js';
 export {
   type DeliveryStatus,
-  envelopeSchema as webhookEnvelopeSchema,
   type InboundMessage,
   type ParsedWebhook,
   type ParseResult,
