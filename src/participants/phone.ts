@@ -2,10 +2,13 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 
 export type PhoneResult = { ok: true; waId: string } | { ok: false; reason: string };
 
-/** A business-scoped WhatsApp user id (WHATSAPP.md 2.0): an opaque key, never a phone number. */
+/**
+ * A business-scoped WhatsApp user id (the key of a user with a username, see whatsapp/bsuid.ts): an opaque
+ * key, never a phone number.
+ */
 export const BSUID_PATTERN = /^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$/;
 
-// WHATSAPP.md 7: libphonenumber's NSN pattern for Indonesian mobiles, with the country code in front.
+// libphonenumber's NSN pattern for Indonesian mobiles (8, then 1–3 or 5–9), with the country code in front.
 // Checked in addition to libphonenumber so that a metadata update cannot silently widen what we send to.
 const ID_MOBILE_WA_ID = /^628[1-35-9]\d{7,10}$/;
 

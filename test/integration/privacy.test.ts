@@ -8,7 +8,7 @@ import { APP_SECRET, adminHeaders, CLOUD_API, startTestApp, type TestApp } from 
 import { hasServers } from '../support/servers.js';
 import { randomWamid, signedRequest, textWebhook } from '../support/webhooks.js';
 
-// CONTRACT.md, Privacy: logs never hold a whole phone number, birth date, payment code or message text.
+// Privacy: logs never hold a whole phone number, birth date, payment code or message text.
 describe.skipIf(!hasServers)('logs', () => {
   let t: TestApp;
   const lines: string[] = [];

@@ -78,7 +78,7 @@ describe('textMessage', () => {
   });
 });
 
-describe('recipient rule (WHATSAPP.md 2.0)', () => {
+describe('recipient rule: a phone as to, a BSUID as recipient', () => {
   // OAS v23 has no `recipient` field: BSUID sends postdate the spec, so this shape is checked by hand.
   it('sends to a BSUID as recipient, never as to', () => {
     for (const body of [
@@ -246,7 +246,7 @@ describe('listMessage', () => {
 });
 
 describe('templateMessage', () => {
-  it('builds body parameters and quick-reply payloads by index (WHATSAPP.md 3.2)', () => {
+  it('builds body parameters and quick-reply payloads by index', () => {
     const body = templateMessage(PHONE, {
       name: 'pengingat_iuran',
       language: 'id',
