@@ -38,7 +38,7 @@ const connectionCounts = numbersArg('connections', [16, 64]);
 const rate = numberArg('rate', 3000);
 const rateConnections = numberArg('rate-connections', 64);
 const blastRate = numberArg('blast-rate', 1000);
-// the share of webhooks the Cloud API delivers a second time (it retries; WHATSAPP.md 1.3)
+// the share of webhooks the Cloud API delivers a second time (it retries one not answered 200, for days)
 const redeliveries = numberArg('redeliveries', 0.01);
 const { databaseUrl, redisUrl } = servers('statuses');
 
@@ -105,7 +105,7 @@ function statusStream(sent: Sent[], seed: number): Stream {
     const batch = events.slice(i, i + batchSize(rnd));
     i += batch.length;
     const payload = statusWebhook(batch.map((e) => ({ ...e.spec, timestamp: t0 + Math.floor(e.at) })));
-    // v23 still sends `conversation` with sent and with delivered (WHATSAPP.md 2.6); the test builder has none
+    // v23 still sends `conversation` with sent and with delivered; the test builder has none
     const items = (payload.entry[0]!.changes[0]!.value.statuses as JsonObject[]) ?? [];
     items.forEach((item, k) => {
       const e = batch[k]!;

@@ -66,7 +66,10 @@ export function choiceValue<T extends string>(id: string, prefix: string, values
   return (values as readonly string[]).includes(value) ? (value as T) : null;
 }
 
-/** Confirmed payment channels (DOMAIN.md), in the order the list shows them; ids are `PAYCH:<channel>`. */
+/**
+ * The payment channels confirmed for BPJS Ketenagakerjaan, in the order the list shows them; ids are
+ * `PAYCH:<channel>`.
+ */
 export const PAY_CHANNELS = [
   'bri',
   'mandiri',

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-// The environment of CONTRACT.md, Configuration, as one schema. Parsing happens once at start-up; a bad
+// The environment (README, Configuration) as one schema. Parsing happens once at start-up; a bad
 // value stops the process with one line naming the variable.
 
 const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -86,7 +86,7 @@ const officeHours = z
 
 /**
  * WHATSAPP_TIER: WhatsApp's messaging limit, unique users reached outside a service window in a rolling 24 h
- * (WHATSAPP.md 5.4: 250, 2000, 10000, 100000, unlimited), or any other whole number. null: unlimited.
+ * (Meta's tiers: 250, 2000, 10000, 100000, unlimited), or any other whole number. null: unlimited.
  */
 const messagingTier = z
   .string()

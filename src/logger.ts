@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { LogFn, LoggerOptions } from 'pino';
 
-// CONTRACT.md, Privacy: logs never hold a whole phone number, birth date, payment code or message text.
+// Privacy: logs never hold a whole phone number, birth date, payment code or message text.
 // Code that logs a number masks it first (maskPhone); these paths catch what slips through.
 export const REDACT_PATHS = [
   'req.headers.authorization',

@@ -6,7 +6,7 @@ import { linkRequestNotice } from './permintaan_tautan_akun.js';
 import type { TemplateCategory, TemplateContext, TemplateDefinition, TemplateLanguage } from './types.js';
 
 // The registry of approved WhatsApp templates: one file a template, listed here. A campaign may name only
-// a template found here (CONTRACT.md, Templates).
+// a template found here.
 
 export type {
   ParameterSpec,

@@ -1,6 +1,6 @@
 import type { Language } from '../flows/types.js';
 
-/** The languages WhatsApp templates come in here: there are no Javanese templates (CONTRACT.md). */
+/** The languages WhatsApp templates come in here: none in Javanese (Javanese speakers get `id`). */
 export type TemplateLanguage = 'id' | 'en';
 export type TemplateCategory = 'utility' | 'marketing';
 

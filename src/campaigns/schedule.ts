@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Campaign } from '../db/index.js';
 import { localTime } from '../local-time.js';
 
-// Standing schedules (CONTRACT.md: `schedule: {dueDateOffsetDays, time}`): every day at `time` in
+// Standing schedules (a campaign's `schedule: {dueDateOffsetDays, time}`): every day at `time` in
 // BUSINESS_TZ, the bills whose due date + offset is today get their reminder. What fires the day's point:
 //   - Redis mode: one BullMQ job scheduler per running standing campaign (a cron pattern with the business
 //     time zone). Every process upserts the same scheduler id, so Redis holds one schedule and each firing

@@ -74,7 +74,7 @@ export const contacts = pgTable(
 );
 
 /**
- * Birth-date confirmations and failed tries, per sender (CONTRACT.md: a confirmation lasts 30 days for that
+ * Birth-date confirmations and failed tries, per sender (a confirmation lasts 30 days for that
  * number and only while that participant is still registered on it; three wrong answers lock bill
  * disclosure for that number for a day). Linking a WhatsApp account to a KPJ has its own count and lock,
  * kept per sender here and per KPJ in kpj_link_attempts.

@@ -121,7 +121,7 @@ function registerGauges(metrics: Metrics, desk: Desk): void {
   });
 }
 
-/** The agents' API (CONTRACT.md, handoff rows); registered inside a scope guarded for agent and admin. */
+/** The agents' API (README, Agent inbox); registered inside a scope guarded for agent and admin. */
 export const handoffRoutes: FastifyPluginAsync<HandoffRoutesOptions> = async (scope, opts) => {
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const { desk } = opts;

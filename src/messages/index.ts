@@ -14,7 +14,6 @@ export {
   callbackDataFor,
   createInboundRecorder,
   createStatusRecorder,
-  messageIdFromCallbackData,
   type OnMalformed,
   type RecordedInbound,
   recordInbound,

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { isBadData } from '../faults.js';
+import { groupCommit } from '../group-commit.js';
 import type { InboundMessage, StatusUpdate } from '../whatsapp/index.js';
 import {
   type InboundRecord,
@@ -10,11 +11,6 @@ import {
 
 /** Every outbound message carries its row id back to us in status webhooks, even before its wamid is known. */
 export const callbackDataFor = (messageId: number): string => `msg:${messageId}`;
-
-export function messageIdFromCallbackData(data: string | undefined): number | null {
-  const m = data ? /^msg:(\d+)$/.exec(data) : null;
-  return m ? Number(m[1]) : null;
-}
 
 export interface RecordedInbound {
   message: InboundMessage;
@@ -144,58 +140,34 @@ export const MALFORMED_TYPE = 'malformed';
  * database pool; alone, a webhook goes at once.
  */
 export function createInboundRecorder(db: Db, opts: { maxInFlight?: number } = {}) {
-  const maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
-  let inFlight = 0;
-  type Waiting = {
-    messages: InboundMessage[];
-    onMalformed: OnMalformed;
-    resolve(r: RecordedInbound[]): void;
-    reject(err: unknown): void;
-  };
-  let waiting: Waiting[] = [];
-  const alone = (w: Waiting) =>
-    isolating(
-      w.messages,
-      (items) => recordInbound(db, items),
-      (m, err, kept) => w.onMalformed({ kind: 'message', type: m.type }, err, kept),
-      (m) => strippedMessage(m),
-    );
-  function flush(): void {
-    while (inFlight < maxInFlight && waiting.length > 0) {
-      const batch = waiting;
-      waiting = [];
-      inFlight++;
-      recordInbound(
+  type Delivery = { messages: InboundMessage[]; onMalformed: OnMalformed };
+  const record = groupCommit<Delivery, RecordedInbound[]>({
+    maxInFlight: opts.maxInFlight ?? 2,
+    async commit(deliveries) {
+      const fresh = await recordInbound(
         db,
-        batch.flatMap((w) => w.messages),
-      )
-        .then(
-          (fresh) => {
-            // each caller gets its own fresh messages back, in its own order
-            const byMessage = new Map(fresh.map((f) => [f.message, f]));
-            for (const w of batch) w.resolve(w.messages.flatMap((m) => byMessage.get(m) ?? []));
-          },
-          (err: unknown) => {
-            // one bad webhook must not fail the others it happened to share a statement with, nor one
-            // bad item the others of its webhook
-            if (batch.length === 1 && !isBadData(err)) batch[0]!.reject(err);
-            else for (const w of batch) alone(w).then(w.resolve, w.reject);
-          },
-        )
-        .finally(() => {
-          inFlight--;
-          flush();
-        });
-    }
-  }
+        deliveries.flatMap((d) => d.messages),
+      );
+      // each caller gets its own fresh messages back, in its own order
+      const byMessage = new Map(fresh.map((f) => [f.message, f]));
+      return deliveries.map((d) => d.messages.flatMap((m) => byMessage.get(m) ?? []));
+    },
+    alone: (d) =>
+      isolating(
+        d.messages,
+        (items) => recordInbound(db, items),
+        (m, err, kept) => d.onMalformed({ kind: 'message', type: m.type }, err, kept),
+        (m) => strippedMessage(m),
+      ),
+    // one bad webhook must not fail the others it happened to share a statement with, nor one bad item
+    // the others of its webhook; a webhook alone whose statement failed for any other reason has failed
+    fallBackOn: (err, deliveries) => deliveries > 1 || isBadData(err),
+  });
   return {
     /** the fresh messages; each one that cannot be stored is left out and `onMalformed` told */
     record(inbound: InboundMessage[], onMalformed: OnMalformed = nobody): Promise<RecordedInbound[]> {
       if (inbound.length === 0) return Promise.resolve([]);
-      return new Promise((resolve, reject) => {
-        waiting.push({ messages: inbound, onMalformed, resolve, reject });
-        flush();
-      });
+      return record({ messages: inbound, onMalformed });
     },
   };
 }
@@ -230,74 +202,46 @@ export interface StatusRecorder {
 }
 
 /**
- * recordStatuses for concurrent callers (the webhook's requests): while `statements` statements are in
+ * recordStatuses for concurrent callers (the webhook's requests): while `maxInFlight` statements are in
  * flight, the lists that arrive wait and then go together in the next one (at most `maxStatuses` statuses a
  * statement). A lone webhook goes at once; under a burst, one round trip serves many webhooks. Each caller
- * is answered after the commit that holds its statuses, and a failed statement fails every caller in it
- * (each answers 5xx; the Cloud API delivers again and recording is idempotent).
+ * is answered after the commit that holds its statuses, and a statement that failed for any reason but a
+ * status's data fails every caller in it (each answers 5xx; the Cloud API delivers again and recording is
+ * idempotent).
  */
 export function createStatusRecorder(
   db: Db,
-  opts: { statements?: number; maxStatuses?: number } = {},
+  opts: { maxInFlight?: number; maxStatuses?: number } = {},
 ): StatusRecorder {
-  const statements = opts.statements ?? 2;
-  const maxStatuses = opts.maxStatuses ?? 500;
-  type Waiting = {
-    list: StatusUpdate[];
-    onMalformed: OnMalformed;
-    resolve(counts: { recorded: number; duplicates: number }): void;
-    reject(err: unknown): void;
-  };
-  const waiting: Waiting[] = [];
-  let running = 0;
-  // A list alone, then status by status: a bad status counts as neither recorded nor a duplicate.
-  const alone = async (w: Waiting) => {
-    const counts = await isolating(
-      w.list,
-      (items) => recordStatusLists(db, [items]),
-      (s, err, kept) => w.onMalformed({ kind: 'status', type: s.status }, err, kept),
-    );
-    return counts.reduce(
-      (sum, c) => ({ recorded: sum.recorded + c.recorded, duplicates: sum.duplicates + c.duplicates }),
-      { recorded: 0, duplicates: 0 },
-    );
-  };
-  function pump(): void {
-    while (running < statements && waiting.length > 0) {
-      const batch: Waiting[] = [waiting.shift()!];
-      let n = batch[0]!.list.length;
-      while (waiting.length > 0 && n + waiting[0]!.list.length <= maxStatuses) {
-        const next = waiting.shift()!;
-        n += next.list.length;
-        batch.push(next);
-      }
-      running++;
+  type Delivery = { list: StatusUpdate[]; onMalformed: OnMalformed };
+  type Counts = { recorded: number; duplicates: number };
+  const record = groupCommit<Delivery, Counts>({
+    maxInFlight: opts.maxInFlight ?? 2,
+    weight: (d) => d.list.length,
+    maxWeight: opts.maxStatuses ?? 500,
+    commit: (deliveries) =>
       recordStatusLists(
         db,
-        batch.map((w) => w.list),
-      )
-        .then(
-          (counts) => {
-            for (const [i, w] of batch.entries()) w.resolve(counts[i]!);
-          },
-          (err: unknown) => {
-            if (!isBadData(err)) for (const w of batch) w.reject(err);
-            else for (const w of batch) alone(w).then(w.resolve, w.reject);
-          },
-        )
-        .finally(() => {
-          running--;
-          pump();
-        });
-    }
-  }
+        deliveries.map((d) => d.list),
+      ),
+    // A list alone, then status by status: a bad status counts as neither recorded nor a duplicate.
+    async alone(d) {
+      const counts = await isolating(
+        d.list,
+        (items) => recordStatusLists(db, [items]),
+        (s, err, kept) => d.onMalformed({ kind: 'status', type: s.status }, err, kept),
+      );
+      return counts.reduce(
+        (sum, c) => ({ recorded: sum.recorded + c.recorded, duplicates: sum.duplicates + c.duplicates }),
+        { recorded: 0, duplicates: 0 },
+      );
+    },
+    fallBackOn: isBadData,
+  });
   return {
     record(list, onMalformed = nobody) {
       if (list.length === 0) return Promise.resolve({ recorded: 0, duplicates: 0 });
-      return new Promise((resolve, reject) => {
-        waiting.push({ list, onMalformed, resolve, reject });
-        pump();
-      });
+      return record({ list, onMalformed });
     },
   };
 }

@@ -1,5 +1,4 @@
-import { inArray, sql } from 'drizzle-orm';
-import { type Db, messages, type Tx } from '../db/index.js';
+import { sql } from 'drizzle-orm';
 
 // The rule of how a status moves a message; the statements that apply it are in messages.repository.ts.
 
@@ -26,12 +25,3 @@ export const rank = (column: unknown) =>
 /** The same rank as SQL text with the order spelled out (no parameters), for statements written once. */
 export const rankText = (column: string): string =>
   `coalesce(array_position(array[${STATUS_ORDER.map((s) => `'${s}'`).join(', ')}]::text[], ${column}), 0)`;
-
-export async function findMessageIdsByWamid(db: Db | Tx, wamids: string[]): Promise<Map<string, number>> {
-  if (wamids.length === 0) return new Map();
-  const rows = await db
-    .select({ id: messages.id, wamid: messages.wamid })
-    .from(messages)
-    .where(inArray(messages.wamid, wamids));
-  return new Map(rows.map((r) => [r.wamid!, r.id]));
-}

@@ -8,7 +8,8 @@ export const MAX_BACKOFF_MS = 15 * 60_000;
  * The wait before the next attempt, after `attemptsMade` failed ones (1 after the first failure).
  * Exponential with jitter, so that a burst of failures (a Cloud API hiccup during a blast) does not come
  * back as one burst. The pair rate limit (131056) follows Meta's own advice instead: 4^X seconds for that
- * recipient (WHATSAPP.md 5.2), with the base standing for the second.
+ * recipient, starting at X = 0 (Meta's pair rate limit: one message every 6 s to the same user, bursts
+ * borrowed from later), with the base standing for the second.
  */
 export function backoffDelay(
   attemptsMade: number,

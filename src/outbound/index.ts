@@ -12,7 +12,6 @@ export type {
 } from './origin.js';
 export {
   createOutbound,
-  DEFAULTS as OUTBOUND_DEFAULTS,
   LIMIT_WINDOW_MS,
   type Outbound,
   type OutboundDeps,

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import type { Db, OriginKind, Tx } from '../db/index.js';
+import { groupCommit } from '../group-commit.js';
 import { callbackDataFor, reconcileStatuses } from '../messages/index.js';
 import type { Metrics } from '../metrics.js';
 import { redisFaultLog } from '../redis.js';
@@ -14,7 +15,6 @@ import {
   withCallbackData,
 } from '../whatsapp/index.js';
 import { backoffDelay } from './backoff.js';
-import { batched } from './batch.js';
 import { createBullQueue } from './bullmq-queue.js';
 import { createStatusFollower, statusReports } from './follow.js';
 import { SlotGate } from './gate.js';
@@ -130,7 +130,15 @@ const ORDER_HORIZON_MINUTES = 15;
 /** Recording an acceptance is retried in-process: failing it would mean sending an accepted message again. */
 const RECORD_TRIES = 6;
 
-export const DEFAULTS = { concurrency: 16, retry: { attempts: 8, baseDelayMs: 1000 } } as const;
+/**
+ * One stage of the send path as a group commit: the sends of one turn of the event loop (woken by the
+ * same I/O) go as one statement of at most 500, and a failed statement fails every send in it, each send's
+ * own retry (the queue's) taking over as it would for a statement of its own.
+ */
+const sendStage = <In, Out>(commit: (items: In[]) => Promise<Out[]>) =>
+  groupCommit({ commit, gather: 'turn', maxWeight: 500 });
+
+const DEFAULTS = { concurrency: 16, retry: { attempts: 8, baseDelayMs: 1000 } } as const;
 
 export function createOutbound(deps: OutboundDeps): Outbound {
   return createOutboundInternals(deps);
@@ -210,19 +218,19 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
     );
   }
 
-  // Each stage of a send is one statement for every send at that stage (batched()): at a blast's pace
+  // Each stage of a send is one statement for every send at that stage (sendStage()): at a blast's pace
   // that is one round trip for dozens of messages instead of one each, which measured as the difference
   // between ~200 and ~1,000 messages a second on two cores.
 
-  const loadRow = batched((ids: number[]) => repo.loadForSend(db, ids, ORDER_HORIZON_MINUTES));
+  const loadRow = sendStage((ids: number[]) => repo.loadForSend(db, ids, ORDER_HORIZON_MINUTES));
 
-  const claim = batched((items: { id: number; attempts: number }[]) => repo.claimForSend(db, items));
+  const claim = sendStage((items: { id: number; attempts: number }[]) => repo.claimForSend(db, items));
 
   /**
    * The wamid stored and the row accepted, with the statuses that reached us before it (the webhook can
    * beat the Cloud API's answer) applied after; the origins that listen are told in the same transaction.
    */
-  const storeWamid = batched(
+  const storeWamid = sendStage(
     async (items: { id: number; wamid: string; origin: Origin | null }[]): Promise<true[]> => {
       const listening = items.filter((i): i is typeof i & { origin: Origin } => hears(i.origin));
       const store = async (q: Db | Tx) => {
@@ -591,7 +599,7 @@ export function createOutboundInternals(deps: OutboundDeps): OutboundInternals {
         const check = registered.guard;
         guards.set(
           kind,
-          batched((list: GuardedMessage[]) => check(list)),
+          sendStage((list: GuardedMessage[]) => check(list)),
         );
       } else guards.delete(kind);
     },

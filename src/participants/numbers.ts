@@ -9,9 +9,10 @@ import {
 } from './numbers.repository.js';
 import { findParticipantsByWaId, type NumberMove, type Participant } from './participants.repository.js';
 
-// A number belongs to whoever is registered on it now (CONTRACT.md). Operators recycle prepaid numbers and
-// officers re-import participants with new ones, so nothing learnt about a number (who confirmed a birth
-// date on it, who it was linked to, where its conversation stood) outlives a change of its holders.
+// A number belongs to whoever is registered on it now (README, Numbers that change owners). Operators
+// recycle prepaid numbers and officers re-import participants with new ones, so nothing learnt about a
+// number (who confirmed a birth date on it, who it was linked to, where its conversation stood) outlives a
+// change of its holders.
 
 /** A WhatsApp sender as the rules about numbers see it: its key, and its phone number when WhatsApp shows one. */
 export interface SenderNumber {

@@ -3,7 +3,7 @@ import { isBsuid } from '../whatsapp/index.js';
 
 export type PhoneResult = { ok: true; waId: string } | { ok: false; reason: string };
 
-// WHATSAPP.md 7: libphonenumber's NSN pattern for Indonesian mobiles, with the country code in front.
+// libphonenumber's NSN pattern for Indonesian mobiles (8, then 1–3 or 5–9), with the country code in front.
 // Checked in addition to libphonenumber so that a metadata update cannot silently widen what we send to.
 const ID_MOBILE_WA_ID = /^628[1-35-9]\d{7,10}$/;
 

@@ -163,12 +163,6 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       });
       return body.to !== undefined ? { ok: true, wamid, waId: to } : { ok: true, wamid, userId: to };
     },
-    async markRead(wamid) {
-      // the service read the participant's message: their ticks turn blue
-      const entry = find(wamid);
-      if (entry) entry.status = 'read';
-      return { ok: true };
-    },
   };
 
   return {

@@ -1,5 +1,6 @@
 /**
- * Business-scoped user ids (WHATSAPP.md 2.0): `CC.` + up to 128 alphanumerics, `CC.ENT.` for a parent id.
+ * Business-scoped user ids (Meta's key for a user with a username, who may show no phone number): `CC.` +
+ * up to 128 alphanumerics, `CC.ENT.` for a parent id.
  * A BSUID is never a phone number: stripping its non-digits would fabricate one.
  */
 const BSUID_PATTERN = /^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$/;

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { z } from 'zod';
 import { type CloudApiFailure, classifyFailure } from './errors.js';
-import { markReadBody, type OutboundBody } from './messages.js';
+import type { OutboundBody } from './messages.js';
 
 export interface CloudApiClientOptions {
   apiUrl: string;
@@ -19,11 +19,8 @@ export type SendOutcome =
   | { ok: true; wamid: string; waId?: string; userId?: string }
   | { ok: false; failure: CloudApiFailure };
 
-export type MarkReadOutcome = { ok: true } | { ok: false; failure: CloudApiFailure };
-
 export interface CloudApiClient {
   send(body: OutboundBody): Promise<SendOutcome>;
-  markRead(wamid: string, opts?: { typing?: boolean }): Promise<MarkReadOutcome>;
 }
 
 const sendResponseSchema = z.object({
@@ -198,29 +195,6 @@ export function createCloudApiClient(opts: CloudApiClientOptions): CloudApiClien
         wamid,
         ...(contact?.wa_id ? { waId: contact.wa_id } : {}),
         ...(contact?.user_id ? { userId: contact.user_id } : {}),
-      };
-    },
-
-    async markRead(wamid, markOpts) {
-      let body: ReturnType<typeof markReadBody>;
-      try {
-        body = markReadBody(wamid, markOpts);
-      } catch (err) {
-        return { ok: false, failure: permanent(err instanceof Error ? err.message : 'invalid wamid') };
-      }
-      const reply = await post(body);
-      if ('failure' in reply) return { ok: false, failure: reply.failure };
-      if (reply.status < 200 || reply.status >= 300) return { ok: false, failure: httpFailure(reply) };
-      if (isRecord(reply.json) && reply.json.success === true) return { ok: true };
-      return {
-        ok: false,
-        failure: {
-          kind: 'retryable',
-          code: null,
-          title: `HTTP ${reply.status} without success: true`,
-          httpStatus: reply.status,
-          timedOut: false,
-        },
       };
     },
   };

@@ -19,7 +19,7 @@ export interface FailureInput {
   timedOut?: boolean;
 }
 
-/** Codes worth retrying in the sender's own retry loop (WHATSAPP.md 4). */
+/** Codes worth retrying in the sender's own retry loop: Meta's advice for each is to wait and retry. */
 export const RETRYABLE_CODES: ReadonlySet<number> = new Set([
   2, // temporary downtime or overload
   4, // app-level Graph rate limit

@@ -12,7 +12,7 @@ export type ReplyKind = 'button' | 'button_reply' | 'list_reply';
 export interface InboundMessage {
   wamid: string;
   phoneNumberId: string;
-  /** The sender key: wa_id when known, else the BSUID (WHATSAPP.md 2.0). */
+  /** The sender key: wa_id when known, else the BSUID (a username user may show no phone number). */
   contact: string;
   waId?: string;
   userId?: string;
@@ -47,7 +47,7 @@ export interface StatusUpdate {
 export interface ParsedWebhook {
   messages: InboundMessage[];
   statuses: StatusUpdate[];
-  /** Errors not tied to any message (`value.errors`, WHATSAPP.md 2.7). */
+  /** Errors not tied to any message (`value.errors`, e.g. 130429 throughput reached). */
   errors: WebhookError[];
   /** Changes with a field other than `messages` (template status, user preferences, groups, ...). */
   other: { field: string; value: unknown }[];
@@ -67,7 +67,7 @@ export const unixSecondsSchema = z
   .transform((s) => new Date(Number(s) * 1000));
 
 /** The outer shape only; everything inside is read item by item by `parseWebhook`. */
-export const envelopeSchema = z.object({
+const envelopeSchema = z.object({
   object: z.literal('whatsapp_business_account'),
   entry: z.array(z.unknown()),
 });

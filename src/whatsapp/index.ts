@@ -3,7 +3,6 @@ export {
   type CloudApiClient,
   type CloudApiClientOptions,
   createCloudApiClient,
-  type MarkReadOutcome,
   type SendOutcome,
 } from './client.js';
 export {
@@ -18,7 +17,6 @@ export {
 } from './errors.js';
 export {
   type DeliveryStatus,
-  envelopeSchema as webhookEnvelopeSchema,
   type InboundMessage,
   type ParsedWebhook,
   type ParseResult,
@@ -37,9 +35,7 @@ export {
   LIMITS,
   type ListSpec,
   listMessage,
-  type MarkReadBody,
   MessageLimitError,
-  markReadBody,
   type OutboundBody,
   type TemplateBody,
   type TemplateSpec,

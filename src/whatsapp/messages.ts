@@ -2,7 +2,8 @@ import { isBsuid } from './bsuid.js';
 
 /**
  * Cloud API field limits, in characters (code points, as JSON Schema's maxLength counts them).
- * Sources: WHATSAPP.md 3.1, 3.3, 3.4 and the OAS `InteractiveObject`/`ActionObject`/`SectionObject`.
+ * Sources: Meta's Send API pages (text, reply buttons, lists) and the OAS `InteractiveObject`/`ActionObject`/
+ * `SectionObject` (test/fixtures/whatsapp-openapi).
  */
 export const LIMITS = {
   textBody: 4096,
@@ -33,7 +34,7 @@ export class MessageLimitError extends Error {
   }
 }
 
-/** A phone wa_id goes as `to`; a BSUID goes as `recipient` (WHATSAPP.md 2.0). */
+/** A phone wa_id goes as `to`; a BSUID goes as `recipient` (the Cloud API takes one or the other). */
 export type Addressee = { to: string; recipient?: never } | { recipient: string; to?: never };
 
 interface Common {
@@ -91,15 +92,8 @@ export type TemplateBody = Common &
     template: { name: string; language: { code: string }; components?: TemplateComponent[] };
   };
 
-/** Every body the client sends to `/messages` as a message (mark-read has its own shape). */
+/** Every body the client sends to `/messages`. */
 export type OutboundBody = TextBody | InteractiveBody | TemplateBody;
-
-export interface MarkReadBody {
-  messaging_product: 'whatsapp';
-  status: 'read';
-  message_id: string;
-  typing_indicator?: { type: 'text' };
-}
 
 export interface ButtonSpec {
   body: string;
@@ -312,21 +306,11 @@ export function templateMessage(recipient: string, spec: TemplateSpec): Template
  * `TemplateMessage` tolerates it, because it is the one message schema without
  * `additionalProperties: false`. Meta's Messages reference (quoted by whatsapp-api-js's
  * `ClientMessageRequest` type and by BSP docs) makes it a top-level field of every message type, at most
- * 512 characters, echoed in sent/delivered/read statuses (WHATSAPP.md 2.6). We follow Meta's reference.
+ * 512 characters, echoed in sent/delivered/read statuses. We follow Meta's reference.
  */
 export function withCallbackData<T extends OutboundBody>(body: T, data: string): T {
   return {
     ...body,
     biz_opaque_callback_data: requireText('biz_opaque_callback_data', data, LIMITS.callbackData),
-  };
-}
-
-/** Marks an inbound message read; with `typing` it also shows "typing…" for up to 25 s (WHATSAPP.md 3.5). */
-export function markReadBody(wamid: string, opts: { typing?: boolean } = {}): MarkReadBody {
-  return {
-    messaging_product: 'whatsapp',
-    status: 'read',
-    message_id: requireText('message_id', wamid),
-    ...(opts.typing ? { typing_indicator: { type: 'text' } as const } : {}),
   };
 }

@@ -9,8 +9,9 @@ export function signBody(raw: Buffer | string, appSecret: string): string {
 }
 
 /**
- * Checks Meta's `X-Hub-Signature-256` over the raw request bytes (WHATSAPP.md 1.2). The HMAC must be
- * computed over the bytes as received: Meta escapes non-ASCII as `\uXXXX`, so re-serialised JSON differs.
+ * Checks Meta's `X-Hub-Signature-256` over the raw request bytes (`sha256=` + the hex HMAC-SHA256 keyed
+ * with the app secret). The HMAC must be computed over the bytes as received: Meta escapes non-ASCII as
+ * `\uXXXX`, so re-serialised JSON differs.
  */
 export function verifySignature(raw: Buffer, header: string | undefined, appSecret: string): boolean {
   // An empty secret is a key anyone can sign with: treat it as "cannot verify", never as valid.

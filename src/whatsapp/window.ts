@@ -1,4 +1,4 @@
-// The Cloud API's customer-service window (WHATSAPP.md 5.5): a participant's message opens it for 24 hours;
+// The Cloud API's customer-service window: a participant's message opens it for 24 hours;
 // inside it any message may go, outside it only a template. The one place the rule is written.
 
 const SERVICE_WINDOW_MS = 24 * 3600 * 1000;

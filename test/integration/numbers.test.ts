@@ -21,7 +21,7 @@ import {
 import { validateOas } from '../support/openapi.js';
 import { buttonReplyWebhook, buttonWebhook, textWebhook } from '../support/webhooks.js';
 
-// CONTRACT.md: a number belongs to whoever is registered on it now. Operators recycle prepaid numbers and
+// A number belongs to whoever is registered on it now. Operators recycle prepaid numbers and
 // officers re-import participants with new ones; nothing learnt about a number outlives its holder.
 
 const t = createTranslator();

@@ -17,7 +17,7 @@ import {
 } from '../support/servers.js';
 import { buttonWebhook, listReplyWebhook, textWebhook } from '../support/webhooks.js';
 
-// CONTRACT.md, Privacy: logs never hold a whole phone number, birth date, payment code or message text,
+// Privacy: logs never hold a whole phone number, birth date, payment code or message text,
 // whatever failed, a database error's statement parameters included. The service runs as production
 // wires it (service.ts, log level trace); a trigger in this file's own database makes one statement fail
 // on each path that writes what a participant sent or is sent.

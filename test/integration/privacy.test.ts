@@ -7,7 +7,7 @@ import { textMessage } from '../../src/whatsapp/index.js';
 import { APP_SECRET, adminHeaders, CLOUD_API, startTestApp, type TestApp } from '../support/app.js';
 import { randomWamid, signedRequest, textWebhook } from '../support/webhooks.js';
 
-// CONTRACT.md, Privacy: logs never hold a whole phone number, birth date, payment code or message text.
+// Privacy: logs never hold a whole phone number, birth date, payment code or message text.
 describe('logs', () => {
   let t: TestApp;
   const lines: string[] = [];

@@ -94,7 +94,7 @@ describe('status recording in batches', () => {
   });
 
   it('serves concurrent callers in shared statements: each status stored and applied once, counts per caller', async () => {
-    const recorder = createStatusRecorder(database.db, { statements: 2, maxStatuses: 7 });
+    const recorder = createStatusRecorder(database.db, { maxInFlight: 2, maxStatuses: 7 });
     const wamids = Array.from({ length: 30 }, () => randomWamid());
     const ids = await Promise.all(wamids.map((w) => outbound(w)));
     const all = wamids.flatMap((w, i) => [

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { isBsuid, signBody } from '../../src/whatsapp/index.js';
 
 /**
- * Webhook payloads as Meta sends them (WHATSAPP.md 2), for tests anywhere in the project. Pass a BSUID
- * as `from` for a username user Meta sends with no phone number; pass `userId` with a phone `from` for
- * the mixed form. The OAS v23 schema requires `from`, so only phone senders validate against it.
+ * Webhook payloads as Meta sends them (the OAS examples in test/fixtures/whatsapp-openapi), for tests
+ * anywhere in the project. Pass a BSUID as `from` for a username user Meta sends with no phone number; pass
+ * `userId` with a phone `from` for the mixed form. The OAS v23 schema requires `from`, so only phone
+ * senders validate against it.
  */
 
 export const TEST_WABA_ID = '102290129340398';
@@ -32,7 +33,7 @@ const metadata = (phoneNumberId = TEST_PHONE_NUMBER_ID): JsonObject => ({
   phone_number_id: phoneNumberId,
 });
 
-/** One entry, one change per value: Meta may batch several (WHATSAPP.md 1.3). */
+/** One entry, one change per value: Meta may batch several entries and changes in one POST. */
 export function envelope(
   values: JsonObject | JsonObject[],
   opts: { field?: string; wabaId?: string } = {},
@@ -186,7 +187,7 @@ function statusItem(s: StatusSpec): JsonObject {
   return item;
 }
 
-/** Several statuses in one change, as Meta aggregates them (WHATSAPP.md 2.6). */
+/** Several statuses in one change, as Meta aggregates them. */
 export function statusWebhook(statuses: StatusSpec[], opts: { phoneNumberId?: string } = {}): WebhookPayload {
   return envelope({
     messaging_product: 'whatsapp',
@@ -196,7 +197,7 @@ export function statusWebhook(statuses: StatusSpec[], opts: { phoneNumberId?: st
 }
 
 /**
- * Escapes non-ASCII as lowercase `\uXXXX`, as Meta does before signing (WHATSAPP.md 1.2): a receiver
+ * Escapes non-ASCII as lowercase `\uXXXX`, as Meta does before signing: a receiver
  * that re-serialises the parsed JSON before checking the HMAC then fails, as it would in production.
  */
 function escapeUnicode(json: string): string {

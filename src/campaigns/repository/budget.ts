@@ -12,7 +12,7 @@ import { SERVICE_WINDOW_INTERVAL } from '../../whatsapp/index.js';
 import type { Reminder } from './recipients.js';
 import { ct, currentMessage, i, m, num, p, r } from './tables.js';
 
-// WhatsApp's messaging limit (WHATSAPP.md 5.4, WHATSAPP_TIER): at most N unique users reached outside a
+// WhatsApp's messaging limit (WHATSAPP_TIER): at most N unique users reached outside a
 // customer service window in a moving 24 hours, across every campaign (and every other template) of the
 // business. The budget is read from what was actually sent, not from a counter: the contacts an accepted,
 // not failed template went to in the last 24 h whose window was closed at the time, plus the contacts of

@@ -1,7 +1,8 @@
 import type { Campaign } from '../../db/index.js';
 import type { Outcome } from '../../outbound/index.js';
 
-// What a Cloud API failure, or the category Meta billed, means for a campaign (WHATSAPP.md 4). Pure: the
+// What a Cloud API failure, or the category Meta billed, means for a campaign (Meta's error codes and their
+// suggested actions: retry, pause, or give the recipient up). Pure: the
 // outcome handler (settle.ts) carries the consequence out.
 
 /** The template, the number or the account is in trouble; every next send would fail too. */

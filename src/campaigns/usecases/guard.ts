@@ -3,8 +3,9 @@ import { holdFor } from '../hours.js';
 import { type GuardFacts, guardFacts } from '../repository/index.js';
 import type { CampaignContext } from './context.js';
 
-// The sender asks this just before each reminder goes (CONTRACT.md: the bill still unpaid, the participant
-// still opted in and not with an officer), and of the campaign: still running, inside sending hours.
+// The sender asks this just before each reminder goes, of the reminder (the bill still unpaid, the
+// participant still opted in and not with an officer) and of the campaign (still running, inside sending
+// hours).
 
 /** The skip that puts a reminder back to pending for after the pause (settle.ts), not a skip for good. */
 export const PAUSED = 'paused';

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import nock from 'nock';
 import { type CampaignRunner, createCampaignRunner } from '../../../src/campaigns/index.js';
 import {
@@ -255,15 +255,6 @@ export async function messageIdOf(
     .from(messages)
     .where(and(eq(messages.campaignRecipientId, r.id), eq(messages.campaignAttempt, r.attempts)));
   return row?.id ?? null;
-}
-
-export async function messageCount(db: Db, campaignId: number): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(messages)
-    .where(sql`${messages.dedupeKey} like 'campaign:%' and ${messages.participantId} in (
-      select participant_id from campaign_recipients where campaign_id = ${campaignId})`);
-  return row?.n ?? 0;
 }
 
 /** The value of one labelled series of a counter, 0 when it was never incremented. */

@@ -20,9 +20,6 @@ describe('outbound on PGlite with the in-process queue', () => {
         sent.push(body);
         return { ok: true, wamid: `wamid.${sent.length}` };
       },
-      async markRead() {
-        return { ok: true };
-      },
     };
     const outbound = createOutbound({ db: database.db, client, mps: 80 });
     try {

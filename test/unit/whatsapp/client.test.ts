@@ -207,32 +207,3 @@ describe('send', () => {
     expect(failure(outcome)).toMatchObject({ kind: 'permanent', code: null });
   });
 });
-
-describe('markRead', () => {
-  it('posts the read receipt with the typing indicator', async () => {
-    nock(API)
-      .post(PATH, {
-        messaging_product: 'whatsapp',
-        status: 'read',
-        message_id: 'wamid.IN',
-        typing_indicator: { type: 'text' },
-      })
-      .matchHeader('authorization', `Bearer ${TOKEN}`)
-      .reply(200, { success: true });
-    expect(await client().markRead('wamid.IN', { typing: true })).toEqual({ ok: true });
-  });
-
-  it('fails with the Graph error', async () => {
-    nock(API).post(PATH).reply(400, graphError(100, 'Invalid parameter'));
-    const r = await client().markRead('wamid.IN');
-    expect(r).toEqual({
-      ok: false,
-      failure: { kind: 'permanent', code: 100, title: 'Invalid parameter', httpStatus: 400, timedOut: false },
-    });
-  });
-
-  it('fails without throwing on an empty wamid', async () => {
-    const r = await client().markRead('');
-    expect(r.ok).toBe(false);
-  });
-});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyFailure, isPairRateLimit } from '../../../src/whatsapp/index.js';
 
-describe('classifyFailure (WHATSAPP.md 4)', () => {
+describe('classifyFailure', () => {
   it.each([2, 4, 80007, 130429, 131000, 131016, 131056, 131057, 133004])('code %i is retryable', (code) => {
     expect(classifyFailure({ code, httpStatus: 400 })).toBe('retryable');
   });

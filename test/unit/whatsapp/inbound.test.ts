@@ -151,7 +151,7 @@ const msg = (extra: Record<string, unknown>) => ({
   ...extra,
 });
 
-describe('senders with BSUIDs (WHATSAPP.md 2.0)', () => {
+describe('senders with BSUIDs', () => {
   it('keys a BSUID-only sender on the user id', () => {
     const w = parsed(
       wrap({
@@ -292,7 +292,7 @@ describe('other message shapes', () => {
     expect(w.skipped).toEqual([expect.stringMatching(/^entry\[0\]\.changes\[0\]\.messages\[1\]: timestamp/)]);
   });
 
-  it('collects value-level errors not tied to a message (WHATSAPP.md 2.7)', () => {
+  it('collects value-level errors not tied to a message', () => {
     const w = parsed(
       wrap({
         messaging_product: 'whatsapp',

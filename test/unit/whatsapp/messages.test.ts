@@ -4,7 +4,6 @@ import {
   LIMITS,
   listMessage,
   MessageLimitError,
-  markReadBody,
   type OutboundBody,
   templateMessage,
   textMessage,
@@ -79,7 +78,7 @@ describe('textMessage', () => {
   });
 });
 
-describe('recipient rule (WHATSAPP.md 2.0)', () => {
+describe('recipient rule: a phone as to, a BSUID as recipient', () => {
   // OAS v23 has no `recipient` field: BSUID sends postdate the spec, so this shape is checked by hand.
   it('sends to a BSUID as recipient, never as to', () => {
     for (const body of [
@@ -247,7 +246,7 @@ describe('listMessage', () => {
 });
 
 describe('templateMessage', () => {
-  it('builds body parameters and quick-reply payloads by index (WHATSAPP.md 3.2)', () => {
+  it('builds body parameters and quick-reply payloads by index', () => {
     const body = templateMessage(PHONE, {
       name: 'pengingat_iuran',
       language: 'id',
@@ -335,20 +334,6 @@ describe('withCallbackData', () => {
     expect(limitError(() => withCallbackData(textMessage(PHONE, 'x'), 'd'.repeat(513))).field).toBe(
       'biz_opaque_callback_data',
     );
-  });
-});
-
-describe('markReadBody', () => {
-  it('marks read, with or without the typing indicator (OAS example)', () => {
-    expect(markReadBody('wamid.IN')).toEqual({
-      messaging_product: 'whatsapp',
-      status: 'read',
-      message_id: 'wamid.IN',
-    });
-    const typing = markReadBody('wamid.IN', { typing: true });
-    expect(typing.typing_indicator).toEqual({ type: 'text' });
-    expect(validateOas('MarkMessageRequestPayload', typing).errors).toBe('');
-    expect(validateOas('MarkMessageRequestPayload', markReadBody('wamid.IN')).valid).toBe(true);
   });
 });
 
