@@ -33,6 +33,8 @@ export interface Grant {
 export class MemorySlidingLimiter implements RateLimiter {
   private readonly log: Float64Array;
   private head = 0;
+  /** slots ever taken: a grant's ticket is the count at its first slot, so restamp() can find them */
+  private taken = 0;
 
   constructor(
     readonly limit: number,
@@ -56,6 +58,7 @@ export class MemorySlidingLimiter implements RateLimiter {
     if (wait > 0) return Math.max(1, Math.ceil(wait));
     this.log[this.head] = now;
     this.head = (this.head + 1) % this.limit;
+    this.taken++;
     return 0;
   }
 
@@ -64,6 +67,7 @@ export class MemorySlidingLimiter implements RateLimiter {
   }
 
   takeMany(n: number): Promise<Grant> {
+    const ticket = this.taken;
     let granted = 0;
     let waitMs = 0;
     while (granted < n) {
@@ -71,7 +75,21 @@ export class MemorySlidingLimiter implements RateLimiter {
       if (waitMs > 0) break;
       granted++;
     }
-    return Promise.resolve({ granted, waitMs: granted > 0 ? 0 : waitMs });
+    return Promise.resolve({ granted, waitMs: granted > 0 ? 0 : waitMs, ticket: String(ticket) });
+  }
+
+  /**
+   * The grant's slots, and any taken after them, stamped now (never earlier than they were): the ring
+   * stays oldest-first, and the slots given since are stamped again by their own grants.
+   */
+  restamp(grant: Grant): Promise<void> {
+    const first = Math.max(Number(grant.ticket ?? this.taken), this.taken - this.limit);
+    const now = this.clock();
+    for (let i = first; i < this.taken; i++) {
+      const slot = i % this.limit;
+      this.log[slot] = Math.max(this.log[slot]!, now);
+    }
+    return Promise.resolve();
   }
 }
 

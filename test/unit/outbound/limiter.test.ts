@@ -17,13 +17,42 @@ describe('MemorySlidingLimiter', () => {
   it('grants as many of a many-slot ask as the window has room for, and a wait only when it has none', async () => {
     let t = 0;
     const limiter = new MemorySlidingLimiter(5, 1000, () => t);
-    expect(await limiter.takeMany(3)).toEqual({ granted: 3, waitMs: 0 });
+    expect(await limiter.takeMany(3)).toMatchObject({ granted: 3, waitMs: 0 });
     t = 100;
-    expect(await limiter.takeMany(4)).toEqual({ granted: 2, waitMs: 0 });
-    expect(await limiter.takeMany(4)).toEqual({ granted: 0, waitMs: 900 });
+    expect(await limiter.takeMany(4)).toMatchObject({ granted: 2, waitMs: 0 });
+    expect(await limiter.takeMany(4)).toMatchObject({ granted: 0, waitMs: 900 });
     t = 1000;
     // the three of t=0 left the window; the two of t=100 have not
-    expect(await limiter.takeMany(10)).toEqual({ granted: 3, waitMs: 0 });
+    expect(await limiter.takeMany(10)).toMatchObject({ granted: 3, waitMs: 0 });
+  });
+
+  it('stamps a grant again when its requests have left: a busy event loop cannot bunch the next ones with them', async () => {
+    let t = 0;
+    const limiter = new MemorySlidingLimiter(5, 1000, () => t);
+    const first = await limiter.takeMany(3);
+    // the process gets to the three requests 300 ms late; two more slots go meanwhile
+    t = 200;
+    expect((await limiter.takeMany(2)).granted).toBe(2);
+    t = 300;
+    await limiter.restamp(first);
+    // without the restamp the three of t=0 would leave the window at 1,000
+    t = 1000;
+    expect(await limiter.takeMany(5)).toMatchObject({ granted: 0, waitMs: 300 });
+    t = 1300;
+    expect((await limiter.takeMany(5)).granted).toBe(5);
+  });
+
+  it('restamps only what is still in the ring, and never moves a slot back in time', async () => {
+    let t = 0;
+    const limiter = new MemorySlidingLimiter(2, 1000, () => t);
+    const old = await limiter.takeMany(2);
+    t = 1500;
+    await limiter.takeMany(2);
+    t = 1200;
+    await limiter.restamp(old);
+    t = 2400;
+    // the ring's two slots are the ones of t=1500; a restamp of the grant they replaced changed nothing
+    expect(await limiter.takeMany(2)).toMatchObject({ granted: 0, waitMs: 100 });
   });
 
   it('lets `limit` through at once, then says how long until the oldest leaves the window', () => {
